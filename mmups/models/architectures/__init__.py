@@ -1,0 +1,3 @@
+from .ups import UPS
+
+__all__ = ['UPS']

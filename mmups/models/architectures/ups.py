@@ -1,0 +1,203 @@
+"""UPS: the unified pose sequence model (paper section 3)."""
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmups.registry import MODELS
+from mmups.structures import PAPER_TASKS, task_index, task_kind
+from ..vocabularies.task_grammar import TaskGrammar
+
+ForwardResults = Union[Dict[str, Tensor], List, Tensor]
+
+
+@MODELS.register_module()
+class UPS(BaseModel):
+    """One model, no task-specific heads: joint tokenizer -> task-routed
+    encoder -> sequence head decoding tokens of the unified vocabulary.
+
+    The task of each sample is read from its data sample (``task``
+    metainfo), as are its joint ``layout`` and, for action tasks, its
+    ``label_set``. Samples of different tasks may share a batch: they are
+    encoded per task, because the encoder's route depends on the task.
+
+    Predictions are written where MMAction2's ``AccMetric`` and MMPose's
+    ``MPJPE`` read them: ``pred_score`` (softmax of the first decoding step
+    over the sample's label set) and ``pred_label`` for AR/EAP;
+    ``pred_instances.keypoints`` (F, J, 3) for PE. ``pred_tokens`` holds the
+    decoded sequence.
+
+    Args:
+        tokenizer: ``JointTokenizer`` config.
+        encoder: ``RoutedEncoder`` config (``num_tasks`` is filled in).
+        vocabulary: ``UnifiedVocabulary`` config.
+        head: ``SequenceHead`` config (``text_dims``, ``memory_dims`` and
+            ``task_dims`` are filled in).
+        tasks: task names; their order fixes the task embedding indices.
+        num_pose_frames: F, target frames per pose estimation sample (1:
+            the centre frame of the input window).
+        use_kv_cache: decode with the key/value cache at inference.
+        data_preprocessor: defaults to ``UPSDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 tokenizer: dict,
+                 encoder: dict,
+                 vocabulary: dict,
+                 head: dict,
+                 tasks: Sequence[str] = PAPER_TASKS,
+                 num_pose_frames: int = 1,
+                 use_kv_cache: bool = True,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='UPSDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.tasks = tuple(tasks)
+        for task in self.tasks:
+            task_kind(task)  # validates the name
+        self.num_pose_frames = num_pose_frames
+        self.use_kv_cache = use_kv_cache
+        self.tokenizer = MODELS.build(tokenizer)
+        encoder = dict(encoder, num_tasks=len(self.tasks))
+        self.encoder = MODELS.build(encoder)
+        self.vocabulary = MODELS.build(vocabulary)
+        head = dict(head)
+        head.setdefault('text_dims', self.vocabulary.text_dims)
+        head.setdefault('memory_dims', self.encoder.embed_dims)
+        head.setdefault('task_dims', self.encoder.task_embeddings.shape[-1])
+        self.head = MODELS.build(head)
+
+    # ------------------------------------------------------------------ utils
+    def _task_groups(self, data_samples: Sequence) -> 'OrderedDict[str, Tensor]':
+        """Sample indices of each task present in the batch."""
+        groups: 'OrderedDict[str, list]' = OrderedDict()
+        for i, sample in enumerate(data_samples):
+            task = sample.metainfo.get('task')
+            if task is None:
+                raise KeyError(f'Data sample {i} has no task in its metainfo.')
+            task_index(task, self.tasks)
+            groups.setdefault(task, []).append(i)
+        return OrderedDict((t, torch.as_tensor(idx)) for t, idx in groups.items())
+
+    def encode(self, inputs: Tensor, data_samples: Sequence,
+               task: str) -> Tuple[Tensor, Tensor, Tensor]:
+        """Tokenize and encode a batch of one task.
+
+        Args:
+            inputs: (N, M, T, V_max, 3) coordinates.
+            data_samples: N samples (their ``layout`` metainfo is read).
+            task: the batch's task name.
+
+        Returns:
+            tokens: (N, M, T, V_c, d) encoded tokens S_EN.
+            memory: (N, M*T*V_c, d) the same, flattened for the decoder.
+            memory_mask: (N, M*T*V_c) bool, True for real joints of present
+                persons.
+        """
+        layouts = [s.metainfo['layout'] for s in data_samples]
+        tokens, joint_mask = self.tokenizer(inputs, layouts)
+        tokens = self.encoder(tokens, joint_mask,
+                              task_index(task, self.tasks))
+        n, m, t, v, d = tokens.shape
+        # A person slot that is all zeros is padding (absent person); the
+        # first person is always kept so every sample has memory to attend.
+        present = inputs.flatten(2).abs().sum(-1) > 0  # (N, M)
+        present[:, 0] = True
+        mask = present[:, :, None, None] & joint_mask[:, None, None, :]
+        mask = mask.expand(n, m, t, v).reshape(n, m * t * v)
+        return tokens, tokens.reshape(n, m * t * v, d), mask
+
+    def _task_embedding(self, task: str, n: int) -> Tensor:
+        """(n, q) embedding tau of ``task``, the decoder's start token input."""
+        tau = self.encoder.task_embeddings[task_index(task, self.tasks)]
+        return tau.unsqueeze(0).expand(n, -1)
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
+                mode: str = 'tensor') -> ForwardResults:
+        """``mode``: 'loss' -> dict of losses; 'predict' -> data samples with
+        predictions; 'tensor' -> (N, M, T, V_c, d) encoded tokens."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode {mode!r}: use "loss", "predict" or '
+                           '"tensor".')
+
+    def _forward(self, inputs: Tensor, data_samples: List) -> Tensor:
+        out = None
+        for task, idx in self._task_groups(data_samples).items():
+            tokens, _, _ = self.encode(inputs[idx],
+                                       [data_samples[i] for i in idx], task)
+            if out is None:
+                out = tokens.new_zeros(inputs.shape[0], *tokens.shape[1:])
+            out[idx] = tokens
+        return out
+
+    def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
+        """Sequence NLL (eq. 3) with teacher forcing, averaged over samples.
+
+        Also logs the per-task NLL (``nll_<task>``) and the teacher-forced
+        token accuracy (``acc_token``).
+        """
+        losses: Dict[str, Tensor] = {}
+        total = inputs.new_zeros(())
+        acc = inputs.new_zeros(())
+        n = inputs.shape[0]
+        for task, idx in self._task_groups(data_samples).items():
+            samples = [data_samples[i] for i in idx]
+            _, memory, mask = self.encode(inputs[idx], samples, task)
+            grammar = TaskGrammar.from_samples(self.vocabulary, samples,
+                                               self.num_pose_frames)
+            out = self.head.loss(memory, mask,
+                                 self._task_embedding(task, len(idx)),
+                                 self.vocabulary.embeddings,
+                                 grammar.encode(samples))
+            weight = len(idx) / n
+            total = total + out['loss_seq'] * weight
+            acc = acc + out['acc_token'].detach() * weight
+            losses[f'nll_{task}'] = out['loss_seq'].detach()
+        losses['loss'] = total
+        losses['acc_token'] = acc
+        return losses
+
+    @torch.no_grad()
+    def predict(self, inputs: Tensor, data_samples: List) -> List:
+        """Greedy, grammar-constrained decoding; fills the predictions into
+        ``data_samples`` and returns them."""
+        for task, idx in self._task_groups(data_samples).items():
+            samples = [data_samples[i] for i in idx]
+            _, memory, mask = self.encode(inputs[idx], samples, task)
+            grammar = TaskGrammar.from_samples(self.vocabulary, samples,
+                                               self.num_pose_frames)
+            out = self.head.generate(memory, mask,
+                                     self._task_embedding(task, len(idx)),
+                                     self.vocabulary.embeddings,
+                                     grammar=grammar,
+                                     use_cache=self.use_kv_cache)
+            for j, sample in enumerate(samples):
+                tokens = out['tokens'][j, :out['lengths'][j]]
+                sample.pred_tokens = tokens.cpu()
+                if task_kind(task) == 'pe':
+                    pred = InstanceData()
+                    pred.keypoints = grammar.decode_pose(j, tokens).cpu().numpy()
+                    sample.pred_instances = pred
+                else:
+                    ids = self.vocabulary.action_token_ids(grammar.label_sets[j])
+                    score = out['first_logits'][j, ids].float().softmax(-1)
+                    sample.pred_score = score.cpu()
+                    sample.pred_label = torch.tensor(
+                        [grammar.decode_label(j, tokens)])
+        return data_samples
+
+    def get_routes(self) -> Dict[str, List[int]]:
+        """Selected encoder block per layer for every task (at evaluation)."""
+        routes = self.encoder.get_routes()
+        return {task: routes[i].tolist() for i, task in enumerate(self.tasks)}

@@ -1,0 +1,3 @@
+from .ups_data_preprocessor import UPSDataPreprocessor
+
+__all__ = ['UPSDataPreprocessor']

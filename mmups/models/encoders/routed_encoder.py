@@ -1,0 +1,157 @@
+"""The task-routed UPS encoder (paper sections 3.3 and 3.4)."""
+import math
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmups.registry import MODELS
+from mmups.skeleton import CANONICAL_JOINTS
+from .sem_tem import SEMTEMBlock
+
+
+def sinusoidal_positions(length: int, dims: int,
+                         device: Optional[torch.device] = None) -> Tensor:
+    """(length, dims) fixed sinusoidal position codes.
+
+    Fixed rather than learned so that any number of frames works, which
+    matters for early action prediction where T varies with the observation.
+    """
+    pos = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    freq = torch.exp(torch.arange(0, dims, 2, device=device).float() *
+                     (-math.log(10000.0) / dims))
+    codes = torch.zeros(length, dims, device=device)
+    codes[:, 0::2] = torch.sin(pos * freq)
+    codes[:, 1::2] = torch.cos(pos * freq)[:, :dims // 2]
+    return codes
+
+
+@MODELS.register_module()
+class RoutedEncoder(BaseModule):
+    """L layers of H parallel SEM-TEM blocks, one block per layer chosen per
+    task by dynamic routing.
+
+    Each block theta_{l,h} has an embedding B_{l,h} in R^q and each task m an
+    embedding tau_m in R^q. The score of block h in layer l for task m is
+    s_{l,h} = B_{l,h} . tau_m (eq. 1). In training the block is drawn with
+    Gumbel-Softmax (eq. 2) in its hard form: the forward pass uses a one-hot
+    choice, the backward pass the gradient of the soft sample
+    (straight-through), so tau and B learn. In evaluation the choice is the
+    deterministic argmax of the scores. All samples of a batch share the
+    route of the batch's task.
+
+    Blocks a task did not select receive no gradient in that iteration. Under
+    DistributedDataParallel this needs one of two settings:
+
+    * ``compute_unselected=False`` (default): only the selected block runs;
+      the config must set
+      ``model_wrapper_cfg=dict(type='MMDistributedDataParallel',
+      find_unused_parameters=True)``.
+    * ``compute_unselected=True``: every block runs and unselected outputs
+      are multiplied by an exact zero, so all parameters take part in the
+      graph and ``find_unused_parameters`` can stay False, at H times the
+      encoder compute.
+
+    Args:
+        embed_dims: d, channels of a joint token.
+        num_layers: L.
+        num_blocks: H, parallel blocks per layer (H = 1 disables routing).
+        num_tasks: number of task embeddings.
+        task_dims: q, size of task and block embeddings.
+        num_heads: heads of the TEM attention.
+        mlp_ratio: TEM MLP hidden size / (V_c * d).
+        drop: dropout in the TEM.
+        gumbel_tau: Gumbel-Softmax temperature.
+        compute_unselected: see above.
+        norm_cfg: normalisation config of the SEM GCN blocks.
+    """
+
+    def __init__(self,
+                 embed_dims: int = 32,
+                 num_layers: int = 3,
+                 num_blocks: int = 2,
+                 num_tasks: int = 4,
+                 task_dims: int = 256,
+                 num_heads: int = 8,
+                 mlp_ratio: float = 2.0,
+                 drop: float = 0.,
+                 gumbel_tau: float = 1.0,
+                 compute_unselected: bool = False,
+                 norm_cfg: dict = dict(type='BN2d'),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.embed_dims = embed_dims
+        self.num_joints = len(CANONICAL_JOINTS)
+        self.num_layers = num_layers
+        self.num_blocks = num_blocks
+        self.num_tasks = num_tasks
+        self.gumbel_tau = gumbel_tau
+        self.compute_unselected = compute_unselected
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                SEMTEMBlock(embed_dims, self.num_joints, num_heads, mlp_ratio,
+                            drop, norm_cfg) for _ in range(num_blocks))
+            for _ in range(num_layers))
+        # std q**-0.25 for both makes the scores B . tau start at unit
+        # variance: neither saturated nor flat Gumbel-Softmax inputs.
+        std = task_dims**-0.25
+        self.block_embeddings = nn.Parameter(
+            torch.randn(num_layers, num_blocks, task_dims) * std)
+        self.task_embeddings = nn.Parameter(
+            torch.randn(num_tasks, task_dims) * std)
+
+    def route_scores(self, task: int) -> Tensor:
+        """(L, H) scores s_{l,h} = B_{l,h} . tau_task (eq. 1)."""
+        return self.block_embeddings @ self.task_embeddings[task]
+
+    def select_blocks(self, task: int) -> Tensor:
+        """(L, H) one-hot block choice of a task for this forward pass.
+
+        Training: hard Gumbel-Softmax with straight-through gradients.
+        Evaluation: argmax, deterministic.
+        """
+        scores = self.route_scores(task)
+        if self.training:
+            return F.gumbel_softmax(scores, tau=self.gumbel_tau, hard=True)
+        return F.one_hot(scores.argmax(-1), self.num_blocks).to(scores.dtype)
+
+    @torch.no_grad()
+    def get_routes(self) -> Tensor:
+        """(num_tasks, L) index of the block each task selects in each layer
+        at evaluation (for the routing figure)."""
+        scores = torch.einsum('lhq,mq->mlh', self.block_embeddings,
+                              self.task_embeddings)
+        return scores.argmax(-1)
+
+    def forward(self, x: Tensor, joint_mask: Tensor, task: int) -> Tensor:
+        """Encode the joint tokens of a batch of one task.
+
+        Args:
+            x: (N, M, T, V_c, d) joint tokens from the tokenizer.
+            joint_mask: (N, V_c) bool, True for filled canonical slots.
+            task: index of the batch's task.
+
+        Returns:
+            (N, M, T, V_c, d) encoded tokens S_EN (zeros in empty slots).
+        """
+        if not 0 <= task < self.num_tasks:
+            raise ValueError(f'Task index {task} is out of range for '
+                             f'{self.num_tasks} task embeddings.')
+        n, m, t, v, d = x.shape
+        feat = x.reshape(n * m, t, v, d)
+        mask = joint_mask.repeat_interleave(m, dim=0)  # (N*M, V_c)
+        pos = sinusoidal_positions(t, v * d, x.device).to(x.dtype)
+        feat = feat + pos.view(1, t, v, d) * mask[:, None, :, None]
+        choice = self.select_blocks(task)  # (L, H)
+        for blocks, weights in zip(self.layers, choice):
+            if self.compute_unselected:
+                feat = sum(w * blk(feat, mask)
+                           for w, blk in zip(weights, blocks))
+            else:
+                h = int(weights.argmax())
+                # weights[h] is exactly 1 in the forward pass; multiplying by
+                # it carries the straight-through gradient to tau and B.
+                feat = weights[h] * blocks[h](feat, mask)
+        return feat.reshape(n, m, t, v, d)

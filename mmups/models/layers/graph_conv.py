@@ -1,0 +1,174 @@
+"""Graph and temporal convolutions of the joint tokenizer and the SEM.
+
+They follow the TCN-GCN layer of CTR-GCN (channel-wise topology refinement,
+then multi-scale temporal convolution), with one change that lets one set of
+weights serve several joint layouts: the adjacency ``A`` is an argument of
+``forward`` instead of a buffer fixed at construction. Every weight here is a
+1x1 or temporal convolution, so its shape does not depend on V.
+
+Feature maps are (N, C, T, V): N samples (persons folded in), C channels,
+T frames, V joints.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from mmcv.cnn import build_norm_layer
+from torch import Tensor, nn
+
+
+def norm_layer(norm_cfg: dict, channels: int) -> nn.Module:
+    """Build a 2D normalisation layer from an mmcv ``norm_cfg``."""
+    return build_norm_layer(norm_cfg, channels)[1]
+
+
+class ChannelTopologyConv(nn.Module):
+    """Graph convolution with channel-wise topology refinement (CTR-GC).
+
+    For each adjacency subset k the shared topology ``A[k]`` (V, V) is refined
+    per channel by a sample-dependent term built from pairwise differences of
+    temporally pooled joint features, then used to aggregate joint features.
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out.
+        num_subsets: K, number of adjacency subsets (3 for the spatial mode:
+            identity, inward, outward).
+        rel_reduction: channel reduction of the relation branch.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 num_subsets: int = 3, rel_reduction: int = 8) -> None:
+        super().__init__()
+        rel = max(in_channels // rel_reduction, 8)
+        self.num_subsets = num_subsets
+        self.query = nn.Conv2d(in_channels, rel * num_subsets, 1)
+        self.key = nn.Conv2d(in_channels, rel * num_subsets, 1)
+        self.value = nn.Conv2d(in_channels, out_channels * num_subsets, 1)
+        # Grouped 1x1 conv: each subset maps its relation channels to C_out.
+        self.expand = nn.Conv2d(rel * num_subsets, out_channels * num_subsets,
+                                1, groups=num_subsets)
+        # Starts at 0 so training begins from the plain skeleton graph.
+        self.alpha = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: Tensor, A: Tensor) -> Tensor:
+        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        n, _, t, v = x.shape
+        k = self.num_subsets
+        pooled = x.mean(2, keepdim=True)  # (N, C_in, 1, V)
+        q = self.query(pooled).squeeze(2)  # (N, K*R, V)
+        kk = self.key(pooled).squeeze(2)
+        rel = torch.tanh(q.unsqueeze(-1) - kk.unsqueeze(-2))  # (N, K*R, V, V)
+        refine = self.expand(rel).view(n, k, -1, v, v)  # (N, K, C_out, V, V)
+        topo = A.view(1, k, 1, v, v) + self.alpha * refine
+        value = self.value(x).view(n, k, -1, t, v)  # (N, K, C_out, T, V)
+        # out[n, c, t, u] = sum_k sum_v topo[n, k, c, u, v] * value[n, k, c, t, v]
+        return torch.einsum('nkcuv,nkctv->nctu', topo, value)
+
+
+class GraphConvUnit(nn.Module):
+    """CTR-GC graph convolution + norm + residual + ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 num_subsets: int = 3,
+                 norm_cfg: dict = dict(type='BN2d')) -> None:
+        super().__init__()
+        self.conv = ChannelTopologyConv(in_channels, out_channels, num_subsets)
+        self.norm = norm_layer(norm_cfg, out_channels)
+        if in_channels == out_channels:
+            self.down = nn.Identity()
+        else:
+            self.down = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1),
+                norm_layer(norm_cfg, out_channels))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor, A: Tensor) -> Tensor:
+        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        return self.act(self.norm(self.conv(x, A)) + self.down(x))
+
+
+class MultiScaleTemporalConv(nn.Module):
+    """Parallel temporal convolutions with several dilations, a max-pool branch
+    and a 1x1 branch, concatenated (the multi-scale TCN of CTR-GCN).
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out, split evenly over the branches.
+        kernel_size: temporal kernel of the dilated branches.
+        dilations: one dilated branch per entry.
+        stride: temporal stride.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int = 5, dilations: Sequence[int] = (1, 2),
+                 stride: int = 1,
+                 norm_cfg: dict = dict(type='BN2d')) -> None:
+        super().__init__()
+        num_branches = len(dilations) + 2
+        mid = out_channels // num_branches
+        widths = [mid] * num_branches
+        widths[0] += out_channels - mid * num_branches
+
+        def entry(width: int) -> list:
+            return [nn.Conv2d(in_channels, width, 1), norm_layer(norm_cfg, width),
+                    nn.ReLU(inplace=True)]
+
+        branches = []
+        for width, dilation in zip(widths, dilations):
+            pad = (kernel_size - 1) * dilation // 2
+            branches.append(nn.Sequential(
+                *entry(width),
+                nn.Conv2d(width, width, (kernel_size, 1), (stride, 1),
+                          (pad, 0), (dilation, 1)),
+                norm_layer(norm_cfg, width)))
+        width = widths[len(dilations)]
+        branches.append(nn.Sequential(
+            *entry(width), nn.MaxPool2d((3, 1), (stride, 1), (1, 0)),
+            norm_layer(norm_cfg, width)))
+        width = widths[-1]
+        branches.append(nn.Sequential(
+            nn.Conv2d(in_channels, width, 1, (stride, 1)),
+            norm_layer(norm_cfg, width)))
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C_in, T, V) -> (N, C_out, T / stride, V)."""
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+class TCNGCNUnit(nn.Module):
+    """One TCN-GCN layer: graph convolution, then multi-scale temporal
+    convolution, with a residual connection around both.
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out.
+        residual: add the (projected) input to the output.
+        num_subsets: K adjacency subsets.
+        norm_cfg: mmcv normalisation config.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 residual: bool = True, num_subsets: int = 3,
+                 norm_cfg: dict = dict(type='BN2d')) -> None:
+        super().__init__()
+        self.gcn = GraphConvUnit(in_channels, out_channels, num_subsets,
+                                 norm_cfg)
+        self.tcn = MultiScaleTemporalConv(out_channels, out_channels,
+                                          norm_cfg=norm_cfg)
+        if not residual:
+            self.residual: Optional[nn.Module] = None
+        elif in_channels == out_channels:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1),
+                norm_layer(norm_cfg, out_channels))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor, A: Tensor) -> Tensor:
+        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        y = self.tcn(self.gcn(x, A))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return self.act(y)

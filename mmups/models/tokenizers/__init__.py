@@ -1,0 +1,3 @@
+from .joint_tokenizer import JointTokenizer
+
+__all__ = ['JointTokenizer']

