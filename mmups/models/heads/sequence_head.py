@@ -1,0 +1,412 @@
+"""UPS decoder: an autoregressive transformer over the unified vocabulary.
+
+The head predicts one output sequence per sample (an action token, or the
+pose token sequence ``x, y, z, x, y, z, ...``, each closed by its task's EOT
+token), conditioned on the encoder tokens (cross-attention) and on the task
+embedding (which produces the start token).
+
+The vocabulary is not a learned lookup table: every call receives the text
+embeddings of the vocabulary entries, ``vocab_table`` (K, D_text), and the head
+maps them to its own width with a learned projection. That projected table
+``E`` (K, C) is used twice, like tied input/output embeddings in a language
+model: the embedding of token ``i`` is ``E[i]``, and the logits are the
+similarities of the decoder state with every row of ``E``.
+
+Axis names in the docstrings: N batch, L sequence length, S memory (encoder)
+tokens, C channels, K vocabulary tokens.
+"""
+from typing import Dict, List, Optional, Protocol
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmups.models.layers.attention import MLP, MultiHeadAttention
+from mmups.registry import MODELS
+
+
+class Grammar(Protocol):
+    """What :meth:`SequenceHead.generate` needs from a decoding grammar.
+
+    Attributes:
+        max_length: most output tokens any sample may need, EOT included.
+        eot_ids: (N,) each sample's end token; a sample is finished once it
+            has emitted it.
+    """
+
+    max_length: int
+    eot_ids: Tensor
+
+    def allowed(self, step: int) -> Tensor:
+        """(N, K) bool: the tokens each sample may emit at output ``step``
+        (0-based)."""
+
+
+class DecoderBlock(nn.Module):
+    """Pre-norm transformer decoder block.
+
+    ``x += SelfAttn(LN(x))`` (causal), ``x += CrossAttn(LN(x), memory)``,
+    ``x += MLP(LN(x))``.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, mlp_ratio: float,
+                 dropout: float) -> None:
+        super().__init__()
+        self.ln_self = nn.LayerNorm(embed_dims)
+        self.self_attn = MultiHeadAttention(
+            embed_dims, num_heads, attn_drop=dropout, proj_drop=dropout)
+        self.ln_cross = nn.LayerNorm(embed_dims)
+        self.cross_attn = MultiHeadAttention(
+            embed_dims, num_heads, attn_drop=dropout, proj_drop=dropout)
+        self.ln_mlp = nn.LayerNorm(embed_dims)
+        self.mlp = MLP(embed_dims, int(embed_dims * mlp_ratio), drop=dropout)
+
+    def forward(self,
+                x: Tensor,
+                memory: Tensor,
+                memory_mask: Optional[Tensor],
+                cache: Optional[Dict[str, Dict[str, Tensor]]] = None
+                ) -> Tensor:
+        """
+        Args:
+            x: (N, L, C) decoder inputs; with a cache, only the new positions.
+            memory: (N, S, C) projected encoder tokens.
+            memory_mask: (N, S) bool, True = valid, or None (all valid).
+            cache: ``dict(self={}, cross={})`` of this block, updated in place,
+                or None to attend over ``x`` alone.
+
+        Returns:
+            (N, L, C) outputs.
+        """
+        self_cache = cross_cache = None
+        if cache is not None:
+            self_cache, cross_cache = cache['self'], cache['cross']
+        x = x + self.self_attn(self.ln_self(x), causal=True, cache=self_cache)
+        x = x + self.cross_attn(
+            self.ln_cross(x), memory, key_padding_mask=memory_mask,
+            cache=cross_cache, static_kv=True)
+        return x + self.mlp(self.ln_mlp(x))
+
+
+@MODELS.register_module()
+class SequenceHead(BaseModule):
+    """UPS decoder (Sec. 3.3) with the unified-vocabulary output layer.
+
+    Args:
+        text_dims: channels of the vocabulary text embeddings.
+        memory_dims: channels of the encoder tokens.
+        task_dims: channels of the task embedding.
+        embed_dims: C, width of the decoder.
+        num_layers: number of decoder blocks.
+        num_heads: attention heads per block.
+        mlp_ratio: hidden width of the MLPs relative to ``embed_dims``.
+        dropout: dropout of attention weights, projections and MLPs.
+        max_length: most decoder input positions, the start token included.
+            ``forward`` accepts ``input_ids`` of length up to
+            ``max_length - 1``; ``loss`` and ``generate`` handle sequences of
+            up to ``max_length`` output tokens.
+        init_cfg: mmengine initialisation config (applied by
+            ``init_weights()`` on top of the default initialisation below).
+    """
+
+    def __init__(self,
+                 text_dims: int,
+                 memory_dims: int,
+                 task_dims: int = 256,
+                 embed_dims: int = 256,
+                 num_layers: int = 3,
+                 num_heads: int = 8,
+                 mlp_ratio: float = 4.0,
+                 dropout: float = 0.1,
+                 max_length: int = 160,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.embed_dims = embed_dims
+        self.max_length = max_length
+
+        self.vocab_proj = nn.Linear(text_dims, embed_dims)
+        self.vocab_norm = nn.LayerNorm(embed_dims)
+        self.memory_proj = nn.Linear(memory_dims, embed_dims)
+        self.memory_norm = nn.LayerNorm(embed_dims)
+        self.bos_proj = nn.Linear(task_dims, embed_dims)
+        self.pos_embed = nn.Parameter(torch.zeros(max_length, embed_dims))
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(
+            DecoderBlock(embed_dims, num_heads, mlp_ratio, dropout)
+            for _ in range(num_layers))
+        self.ln_f = nn.LayerNorm(embed_dims)
+        # logits = ln_f(h) @ E.T * C**-0.5 * exp(logit_scale): with unit
+        # LayerNorm gains, the cosine of h and E[i] times a temperature
+        # sqrt(C) * exp(logit_scale).
+        # Both factors are LayerNorm outputs (entries of about unit
+        # variance), so at logit_scale = 0 unrelated pairs give logits of
+        # about unit spread while an aligned pair reaches sqrt(C): a softmax
+        # that is neither flat nor saturated, and the temperature is learned.
+        # (At initialisation the residual stream is mostly the tied input
+        # embedding, so the first steps favour "repeat the previous token";
+        # training removes that within tens of steps, whereas a smaller
+        # initial scale, e.g. exp(logit_scale) = C**-0.5 for plain cosines,
+        # trained markedly slower in our checks.)
+        self.logit_scale = nn.Parameter(torch.zeros(()))
+
+        self.apply(self._init_module)
+        nn.init.normal_(self.pos_embed, std=0.02)
+
+    @staticmethod
+    def _init_module(module: nn.Module) -> None:
+        """Small normal weights, zero biases (GPT-2 style)."""
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    # ----------------------------------------------------------------- parts
+    def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5) -> Tensor:
+        """Project the vocabulary text embeddings to the decoder width.
+
+        The table is first standardised per dimension over its K rows (no
+        parameters): text embeddings of near-identical prompts such as "The
+        17-th horizontal coordinate" and "The 18-th horizontal coordinate" are
+        almost collinear, dominated by a component shared by all rows; after
+        removing the shared mean and equalising the spread of each dimension
+        their small differences become visible to the linear projection.
+
+        Args:
+            vocab_table: (K, D_text) text embeddings of the vocabulary.
+
+        Returns:
+            E: (K, C) token embeddings, also the output classifier.
+        """
+        # Statistics in float32 even when the table arrives in half precision.
+        table = vocab_table.float()
+        mean = table.mean(dim=0, keepdim=True)
+        std = table.std(dim=0, unbiased=False, keepdim=True)
+        table = ((table - mean) / (std + eps)).to(self.vocab_proj.weight.dtype)
+        return self.vocab_norm(self.vocab_proj(table))
+
+    def embed_memory(self, memory: Tensor) -> Tensor:
+        """(N, S, D_memory) encoder tokens -> (N, S, C)."""
+        return self.memory_norm(self.memory_proj(memory))
+
+    def embed_bos(self, task_embedding: Tensor) -> Tensor:
+        """(N, D_task) task embeddings -> (N, 1, C) start tokens."""
+        return self.bos_proj(task_embedding)[:, None, :]
+
+    def token_logits(self, hidden: Tensor, vocab_embed: Tensor) -> Tensor:
+        """Similarity of decoder states with the vocabulary embeddings.
+
+        Args:
+            hidden: (..., C) final decoder states (before ``ln_f``).
+            vocab_embed: (K, C) projected vocabulary ``E``.
+
+        Returns:
+            (..., K) logits.
+        """
+        scale = self.embed_dims**-0.5 * self.logit_scale.exp()
+        return self.ln_f(hidden) @ vocab_embed.t() * scale
+
+    def _check_length(self, length: int) -> None:
+        if length > self.max_length:
+            raise ValueError(
+                f'decoder input of {length} positions (start token included) '
+                f'exceeds max_length={self.max_length} of '
+                f'{type(self).__name__}')
+
+    def _decode(self,
+                x: Tensor,
+                memory: Tensor,
+                memory_mask: Optional[Tensor],
+                start: int = 0,
+                caches: Optional[List[dict]] = None) -> Tensor:
+        """Run the blocks over inputs placed at positions ``start, ...``.
+
+        Args:
+            x: (N, L, C) input embeddings without positional embedding.
+            memory: (N, S, C) projected encoder tokens.
+            memory_mask: (N, S) bool, True = valid, or None.
+            start: position of ``x[:, 0]`` (the number of cached positions).
+            caches: one ``dict(self={}, cross={})`` per block, or None.
+
+        Returns:
+            (N, L, C) hidden states (``ln_f`` not applied).
+        """
+        self._check_length(start + x.shape[1])
+        x = self.drop(x + self.pos_embed[start:start + x.shape[1]])
+        for i, block in enumerate(self.blocks):
+            x = block(x, memory, memory_mask,
+                      None if caches is None else caches[i])
+        return x
+
+    # ------------------------------------------------------------ public API
+    def forward(self, memory: Tensor, memory_mask: Optional[Tensor],
+                task_embedding: Tensor, vocab_table: Tensor,
+                input_ids: Tensor) -> Tensor:
+        """Teacher-forced logits.
+
+        The decoder input is ``[BOS, E[input_ids]]``; position j predicts
+        target token j (position 0 the first token from BOS alone).
+
+        Args:
+            memory: (N, S, D_memory) encoder tokens.
+            memory_mask: (N, S) bool, True = valid token; None = all valid.
+            task_embedding: (N, D_task) embedding of each sample's task.
+            vocab_table: (K, D_text) text embeddings of the vocabulary.
+            input_ids: (N, L) long token ids; -1 (padding) is allowed, its
+                outputs are meaningless and must be ignored by the caller.
+
+        Returns:
+            (N, L + 1, K) logits.
+        """
+        vocab_embed = self.embed_vocab(vocab_table)
+        # Padding (-1) looks up token 0; causality keeps it from leaking into
+        # the valid positions before it.
+        tokens = vocab_embed[input_ids.clamp(min=0)]
+        x = torch.cat([self.embed_bos(task_embedding), tokens], dim=1)
+        hidden = self._decode(x, self.embed_memory(memory), memory_mask)
+        return self.token_logits(hidden, vocab_embed)
+
+    def loss(self, memory: Tensor, memory_mask: Optional[Tensor],
+             task_embedding: Tensor, vocab_table: Tensor,
+             target_ids: Tensor) -> Dict[str, Tensor]:
+        """Sequence NLL of eq. 3, averaged per sequence then over the batch.
+
+        Each sample n contributes ``-1/K_n * sum_k log P(y_k | y_<k, X)`` over
+        its own K_n valid tokens, so a one-token action sequence weighs as
+        much as a long pose sequence.
+
+        Args:
+            memory, memory_mask, task_embedding, vocab_table: as in
+                :meth:`forward`.
+            target_ids: (N, L) long target tokens (EOT included), right-padded
+                with -1.
+
+        Returns:
+            ``dict(loss_seq=scalar, acc_token=scalar)``; ``acc_token`` is the
+            detached teacher-forced accuracy over all valid tokens.
+        """
+        valid = target_ids >= 0
+        if not bool((valid[:, :-1] | ~valid[:, 1:]).all()):
+            raise ValueError('target_ids must be right-padded: -1 may only '
+                             'follow -1')
+        logits = self(memory, memory_mask, task_embedding, vocab_table,
+                      target_ids[:, :-1])
+        nll = F.cross_entropy(
+            logits.flatten(0, 1).float(), target_ids.flatten(),
+            ignore_index=-1, reduction='none').view_as(target_ids)
+        num_valid = valid.sum(dim=1)
+        has_tokens = num_valid > 0
+        per_sample = nll.sum(dim=1) / num_valid.clamp(min=1)
+        # Samples without targets (if any) neither count nor divide.
+        loss = per_sample.sum() / has_tokens.sum().clamp(min=1)
+        with torch.no_grad():
+            correct = (logits.argmax(dim=-1) == target_ids) & valid
+            acc = correct.sum() / valid.sum().clamp(min=1)
+        return dict(loss_seq=loss, acc_token=acc.float())
+
+    @torch.no_grad()
+    def generate(self,
+                 memory: Tensor,
+                 memory_mask: Optional[Tensor],
+                 task_embedding: Tensor,
+                 vocab_table: Tensor,
+                 grammar: Optional[Grammar] = None,
+                 max_length: Optional[int] = None,
+                 use_cache: bool = True,
+                 stop_ids: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Greedy batched decoding.
+
+        Every step appends the arg-max token of each unfinished sample. A
+        sample finishes when it emits its end token (``grammar.eot_ids[n]``,
+        or any of ``stop_ids`` without a grammar); afterwards its slots are
+        -1 and its (ignored) computation cannot affect the other samples.
+        Decoding stops when all samples are finished or after the maximum
+        number of steps. Call ``eval()`` first: dropout would make the
+        outputs random.
+
+        Args:
+            memory, memory_mask, task_embedding, vocab_table: as in
+                :meth:`forward`.
+            grammar: restricts the tokens of each step (see :class:`Grammar`);
+                disallowed logits become -inf before the arg-max. None =
+                unconstrained over all K tokens.
+            max_length: most output tokens; defaults to
+                ``grammar.max_length`` (a smaller value truncates) and is
+                required without a grammar. At most ``self.max_length``.
+            use_cache: feed only the newest token per step and reuse the
+                cached self-attention keys/values and the memory's
+                cross-attention keys/values; False recomputes the whole prefix
+                every step (same tokens, slower).
+            stop_ids: (M,) long, without a grammar: tokens that end a
+                sequence (None: run to ``max_length``).
+
+        Returns:
+            dict with
+            ``tokens``: (N, L_out) long, each row's tokens (its end token
+            included) then -1;
+            ``lengths``: (N,) long, number of tokens of each row;
+            ``first_logits``: (N, K) unmasked logits of the first step.
+        """
+        num = memory.shape[0]
+        device = memory.device
+        if grammar is not None:
+            limit = grammar.max_length
+            if max_length is not None:
+                limit = min(limit, max_length)
+            eot_ids = grammar.eot_ids.to(device)
+        else:
+            if max_length is None:
+                raise ValueError('generate() without a grammar needs '
+                                 'max_length')
+            limit = max_length
+            eot_ids = None
+            if stop_ids is not None:
+                stop_ids = torch.as_tensor(stop_ids, device=device).view(-1)
+        # The last output token is never fed back, so ``limit`` outputs need
+        # ``limit`` input positions (BOS + limit - 1 tokens).
+        self._check_length(limit)
+
+        vocab_embed = self.embed_vocab(vocab_table)
+        memory = self.embed_memory(memory)
+        caches = ([dict(self={}, cross={}) for _ in self.blocks]
+                  if use_cache else None)
+
+        tokens = torch.full((num, max(limit, 0)), -1, dtype=torch.long,
+                            device=device)
+        lengths = torch.zeros(num, dtype=torch.long, device=device)
+        finished = torch.zeros(num, dtype=torch.bool, device=device)
+        first_logits = None
+        inputs = self.embed_bos(task_embedding)  # (N, 1, C) all inputs so far
+        new_input = inputs  # (N, 1, C) the input not yet seen by the cache
+        steps = 0
+        for step in range(limit):
+            if use_cache:
+                hidden = self._decode(new_input, memory, memory_mask,
+                                      start=step, caches=caches)
+            else:
+                hidden = self._decode(inputs, memory, memory_mask)
+            logits = self.token_logits(hidden[:, -1], vocab_embed)  # (N, K)
+            if first_logits is None:
+                first_logits = logits
+            if grammar is not None:
+                allowed = grammar.allowed(step).to(device)
+                logits = logits.masked_fill(~allowed, float('-inf'))
+            next_ids = logits.argmax(dim=-1)
+            next_ids = next_ids.masked_fill(finished, -1)
+            tokens[:, step] = next_ids
+            lengths += (~finished).long()
+            steps = step + 1
+            if eot_ids is not None:
+                finished |= next_ids == eot_ids
+            elif stop_ids is not None:
+                finished |= torch.isin(next_ids, stop_ids)
+            if bool(finished.all()):
+                break
+            new_input = vocab_embed[next_ids.clamp(min=0)][:, None, :]
+            if not use_cache:
+                inputs = torch.cat([inputs, new_input], dim=1)
+
+        if first_logits is None:  # limit == 0
+            first_logits = memory.new_zeros(num, vocab_embed.shape[0])
+        return dict(tokens=tokens[:, :steps], lengths=lengths,
+                    first_logits=first_logits)
