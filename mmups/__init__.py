@@ -2,9 +2,11 @@
 
 Importing the package applies the compatibility shims in
 :mod:`mmups.utils.compat` first, so that MMAction2 / MMPose components can be
-built from mmups configs on the pinned stack.
+built from mmups configs on the pinned stack, then registers the mmups
+components (``mmups.models``, ``mmups.codecs``) in the mmups registries.
 """
-from .utils import compat as _compat  # noqa: F401  (applies shims on import)
-from .version import __version__
+from .utils import compat as _compat  # noqa: F401,I001  (shims first)
+from . import codecs, models  # noqa: F401,E402  (registers components)
+from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -13,6 +13,7 @@ Example::
 """
 import argparse
 import os.path as osp
+import statistics
 import time
 
 import torch
@@ -39,6 +40,9 @@ def parse_args() -> argparse.Namespace:
                         help='use "<label set> class <k>" names for label '
                         'sets whose label map file is missing (see '
                         'data/README.md, "Label maps")')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='time the training step this many times per '
+                        'task and print the median')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
@@ -90,13 +94,16 @@ def main() -> None:
         data = random_pose_batch(model, task, args.batch_size,
                                  27 if task_kind(task) == 'pe' else args.frames)
         model.train()
-        start = time.perf_counter()
-        batch = model.data_preprocessor(data, training=True)
-        losses = model(**batch, mode='loss')
-        optim.zero_grad()
-        losses['loss'].backward()
-        optim.step()
-        step_time = time.perf_counter() - start
+        step_times = []
+        for _ in range(max(args.repeat, 1)):
+            start = time.perf_counter()
+            batch = model.data_preprocessor(data, training=True)
+            losses = model(**batch, mode='loss')
+            optim.zero_grad()
+            losses['loss'].backward()
+            optim.step()
+            step_times.append(time.perf_counter() - start)
+        step_time = statistics.median(step_times)
         shape = tuple(batch['inputs'].shape)
 
         model.eval()
@@ -106,7 +113,8 @@ def main() -> None:
         pred_time = time.perf_counter() - start
         print(f'\n== task {task}: inputs {shape} (N, M, T, V, C)')
         print(f'   train step: loss {losses["loss"].item():.3f} '
-              f'({step_time:.2f} s forward+backward+update)')
+              f'({step_time:.2f} s forward+backward+update, median of '
+              f'{len(step_times)})')
         print(f'   predict: {pred_time:.2f} s')
         for i, sample in enumerate(preds):
             tokens = sample.pred_tokens.tolist()

@@ -1,6 +1,6 @@
 """UPS: the unified pose sequence model (paper section 3)."""
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -55,6 +55,11 @@ class UPS(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='UPSDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            # Built here from the mmups registry: mmengine's BaseModel would
+            # look it up in the current default scope, which need not be
+            # mmups.
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.tasks = tuple(tasks)
@@ -112,6 +117,21 @@ class UPS(BaseModel):
         mask = mask.expand(n, m, t, v).reshape(n, m * t * v)
         return tokens, tokens.reshape(n, m * t * v, d), mask
 
+    def _encode_by_task(self, inputs: Tensor, data_samples: Sequence
+                        ) -> Iterator[Tuple[str, List, Tensor, Tensor,
+                                            TaskGrammar]]:
+        """Encode the batch task by task.
+
+        Yields:
+            (task, its samples, memory (n, S, d), memory_mask (n, S), the
+            samples' TaskGrammar) for each task present in the batch.
+        """
+        for task, idx in self._task_groups(data_samples).items():
+            samples = [data_samples[i] for i in idx]
+            _, memory, mask = self.encode(inputs[idx], samples, task)
+            yield task, samples, memory, mask, TaskGrammar.from_samples(
+                self.vocabulary, samples, self.num_pose_frames)
+
     def _task_embedding(self, task: str, n: int) -> Tensor:
         """(n, q) embedding tau of ``task``, the decoder's start token input."""
         tau = self.encoder.task_embeddings[task_index(task, self.tasks)]
@@ -150,17 +170,13 @@ class UPS(BaseModel):
         losses: Dict[str, Tensor] = {}
         total = inputs.new_zeros(())
         acc = inputs.new_zeros(())
-        n = inputs.shape[0]
-        for task, idx in self._task_groups(data_samples).items():
-            samples = [data_samples[i] for i in idx]
-            _, memory, mask = self.encode(inputs[idx], samples, task)
-            grammar = TaskGrammar.from_samples(self.vocabulary, samples,
-                                               self.num_pose_frames)
+        for task, samples, memory, mask, grammar in self._encode_by_task(
+                inputs, data_samples):
             out = self.head.loss(memory, mask,
-                                 self._task_embedding(task, len(idx)),
+                                 self._task_embedding(task, len(samples)),
                                  self.vocabulary.embeddings,
                                  grammar.encode(samples))
-            weight = len(idx) / n
+            weight = len(samples) / inputs.shape[0]
             total = total + out['loss_seq'] * weight
             acc = acc + out['acc_token'].detach() * weight
             losses[f'nll_{task}'] = out['loss_seq'].detach()
@@ -172,13 +188,10 @@ class UPS(BaseModel):
     def predict(self, inputs: Tensor, data_samples: List) -> List:
         """Greedy, grammar-constrained decoding; fills the predictions into
         ``data_samples`` and returns them."""
-        for task, idx in self._task_groups(data_samples).items():
-            samples = [data_samples[i] for i in idx]
-            _, memory, mask = self.encode(inputs[idx], samples, task)
-            grammar = TaskGrammar.from_samples(self.vocabulary, samples,
-                                               self.num_pose_frames)
+        for task, samples, memory, mask, grammar in self._encode_by_task(
+                inputs, data_samples):
             out = self.head.generate(memory, mask,
-                                     self._task_embedding(task, len(idx)),
+                                     self._task_embedding(task, len(samples)),
                                      self.vocabulary.embeddings,
                                      grammar=grammar,
                                      use_cache=self.use_kv_cache)

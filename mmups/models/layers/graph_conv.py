@@ -21,6 +21,15 @@ def norm_layer(norm_cfg: dict, channels: int) -> nn.Module:
     return build_norm_layer(norm_cfg, channels)[1]
 
 
+def residual_projection(in_channels: int, out_channels: int,
+                        norm_cfg: dict) -> nn.Module:
+    """Identity, or a normalised 1x1 conv where the channels change."""
+    if in_channels == out_channels:
+        return nn.Identity()
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1),
+                         norm_layer(norm_cfg, out_channels))
+
+
 class ChannelTopologyConv(nn.Module):
     """Graph convolution with channel-wise topology refinement (CTR-GC).
 
@@ -74,12 +83,7 @@ class GraphConvUnit(nn.Module):
         super().__init__()
         self.conv = ChannelTopologyConv(in_channels, out_channels, num_subsets)
         self.norm = norm_layer(norm_cfg, out_channels)
-        if in_channels == out_channels:
-            self.down = nn.Identity()
-        else:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                norm_layer(norm_cfg, out_channels))
+        self.down = residual_projection(in_channels, out_channels, norm_cfg)
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor, A: Tensor) -> Tensor:
@@ -156,14 +160,8 @@ class TCNGCNUnit(nn.Module):
                                  norm_cfg)
         self.tcn = MultiScaleTemporalConv(out_channels, out_channels,
                                           norm_cfg=norm_cfg)
-        if not residual:
-            self.residual: Optional[nn.Module] = None
-        elif in_channels == out_channels:
-            self.residual = nn.Identity()
-        else:
-            self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                norm_layer(norm_cfg, out_channels))
+        self.residual: Optional[nn.Module] = residual_projection(
+            in_channels, out_channels, norm_cfg) if residual else None
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor, A: Tensor) -> Tensor:

@@ -45,6 +45,24 @@ class TaskGrammar:
         self.lengths = torch.tensor(
             [self.sequence_length(i) for i in range(len(self.kinds))],
             dtype=torch.long, device=device)
+        # Masks over the vocabulary, built once so that allowed() is a few
+        # batched tensor ops per decoding step.
+        num, size = len(self.kinds), vocabulary.num_tokens
+        self._is_pose = torch.tensor([k == 'pe' for k in self.kinds],
+                                     dtype=torch.bool, device=device)
+        self._axis_masks = torch.zeros(3, size, dtype=torch.bool,
+                                       device=device)
+        for axis in range(3):
+            self._axis_masks[axis, vocabulary.coord_token_ids(axis)] = True
+        self._action_masks = torch.zeros(num, size, dtype=torch.bool,
+                                         device=device)
+        for i, label_set in enumerate(self.label_sets):
+            if self.kinds[i] != 'pe':
+                self._action_masks[
+                    i, vocabulary.action_token_ids(label_set)] = True
+        self._eot_masks = torch.zeros(num, size, dtype=torch.bool,
+                                      device=device)
+        self._eot_masks[torch.arange(num, device=device), self.eot_ids] = True
 
     @classmethod
     def from_samples(cls, vocabulary, data_samples: Sequence,
@@ -86,18 +104,11 @@ class TaskGrammar:
 
         Past a sample's EOT only its EOT is allowed (the head ignores it).
         """
-        vocab = self.vocabulary
-        mask = torch.zeros(len(self), vocab.num_tokens, dtype=torch.bool,
-                           device=self.eot_ids.device)
-        for i, kind in enumerate(self.kinds):
-            last = int(self.lengths[i]) - 1
-            if step >= last:
-                mask[i, self.eot_ids[i]] = True
-            elif kind == 'pe':
-                mask[i, vocab.coord_token_ids(step % 3)] = True
-            else:
-                mask[i, vocab.action_token_ids(self.label_sets[i])] = True
-        return mask
+        body = torch.where(self._is_pose[:, None],
+                           self._axis_masks[step % 3][None],
+                           self._action_masks)
+        done = (step >= self.lengths - 1)[:, None]
+        return torch.where(done, self._eot_masks, body)
 
     def encode(self, data_samples: Sequence) -> Tensor:
         """Target token sequences of the samples, (N, L) padded with -1.

@@ -224,28 +224,27 @@ class TextEncoder:
 
     # ------------------------------------------------------------------ load
     @staticmethod
-    def _load_tokenizer(name: str) -> Any:
-        from transformers import AutoTokenizer
+    def _from_pretrained(loader: Any, name: str, what: str) -> Any:
+        """``loader.from_pretrained`` on a hub name or local folder, turning
+        load failures into :class:`TextModelUnavailableError`."""
         info = _resolve_pretrained(name)
         try:
-            return AutoTokenizer.from_pretrained(info['location'])
+            return loader.from_pretrained(info['location'])
         except OSError as e:
             if info['source'] == 'hub':
                 raise TextModelUnavailableError(_offline_hint(name, e)) from e
             raise TextModelUnavailableError(
-                f'Cannot load the tokenizer of {name!r}: {e}') from e
+                f'Cannot load the {what} of {name!r}: {e}') from e
 
-    @staticmethod
-    def _load_pretrained_model(name: str) -> torch.nn.Module:
+    @classmethod
+    def _load_tokenizer(cls, name: str) -> Any:
+        from transformers import AutoTokenizer
+        return cls._from_pretrained(AutoTokenizer, name, 'tokenizer')
+
+    @classmethod
+    def _load_pretrained_model(cls, name: str) -> torch.nn.Module:
         from transformers import AutoModel
-        info = _resolve_pretrained(name)
-        try:
-            return AutoModel.from_pretrained(info['location'])
-        except OSError as e:
-            if info['source'] == 'hub':
-                raise TextModelUnavailableError(_offline_hint(name, e)) from e
-            raise TextModelUnavailableError(
-                f'Cannot load the text model {name!r}: {e}') from e
+        return cls._from_pretrained(AutoModel, name, 'text model')
 
     @staticmethod
     def _build_random_model(spec: Dict[str, Any],

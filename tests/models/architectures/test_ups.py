@@ -166,3 +166,27 @@ def test_overfits_one_batch_of_each_task():
                                       target.numpy()), task
             else:
                 assert sample.pred_label.item() == sample.gt_label.item(), task
+
+
+def test_constrained_decoding_stays_in_the_grammar():
+    """An untrained model (whose unconstrained choices are arbitrary) still
+    only emits tokens its task's grammar allows, in every mode of decoding,
+    and cached and uncached decoding agree."""
+    from mmups.models.vocabularies.task_grammar import TaskGrammar
+    model = build_tiny().eval()
+    for task in model.tasks:
+        for seed in range(2):
+            data = batch(model, task, n=3, seed=seed)
+            grammar = TaskGrammar.from_samples(model.vocabulary,
+                                               data['data_samples'])
+            outputs = []
+            for use_cache in (True, False):
+                model.use_kv_cache = use_cache
+                preds = model(**data, mode='predict')
+                outputs.append([p.pred_tokens for p in preds])
+                for i, p in enumerate(preds):
+                    assert len(p.pred_tokens) == grammar.lengths[i]
+                    for step, token in enumerate(p.pred_tokens.tolist()):
+                        assert grammar.allowed(step)[i, token], (task, step)
+            for cached, uncached in zip(*outputs):
+                assert torch.equal(cached, uncached)
