@@ -55,8 +55,10 @@ HOOKS = Registry('hook', parent=MMENGINE_HOOKS)
 LOG_PROCESSORS = Registry(
     'log processor', parent=MMENGINE_LOG_PROCESSORS)
 
-DATASETS = Registry('dataset', parent=MMENGINE_DATASETS)
-DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS)
+DATASETS = Registry('dataset', parent=MMENGINE_DATASETS,
+                    locations=['mmups.datasets'])
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
+                         locations=['mmups.datasets'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS)
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['mmups.models'])
@@ -70,8 +72,10 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
 PARAM_SCHEDULERS = Registry('parameter scheduler',
                             parent=MMENGINE_PARAM_SCHEDULERS)
 
-METRICS = Registry('metric', parent=MMENGINE_METRICS)
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
+METRICS = Registry('metric', parent=MMENGINE_METRICS,
+                   locations=['mmups.evaluation'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR,
+                     locations=['mmups.evaluation'])
 
 TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS)
 # Coordinate codecs (quantizers), next to MMPose's keypoint codecs.

@@ -33,6 +33,7 @@ __all__ = [
     'APPLIED', 'CompatWarning', 'MMCVOpsUnavailableError', 'apply_all',
     'shim_mmaction_drn', 'shim_mmaction_multimodal', 'shim_mmcv_ops',
     'shim_mmpose_simcc_vis', 'shim_torch_load_safe_globals',
+    'shim_mmengine_cpu_dist',
     'check_pkg_resources'
 ]
 
@@ -478,6 +479,38 @@ def check_pkg_resources() -> bool:
     return _record('pkg_resources_missing', missing)
 
 
+def shim_mmengine_cpu_dist() -> bool:
+    """Let mmengine's PyTorch launcher start CPU-only processes (gloo).
+
+    Upstream problem: ``mmengine.dist.utils._init_dist_pytorch`` calls
+    ``torch.cuda.set_device(local_rank)`` whenever no MLU/NPU/MUSA device is
+    present, which fails on a machine without CUDA, so
+    ``tools/dist_train.sh`` could not run on CPUs (users without GPUs, and
+    the tests). Where CUDA is unavailable the wrapper skips ``set_device``
+    and, as NCCL needs CUDA, initialises the process group with gloo;
+    with CUDA the original function runs unchanged.
+    """
+    import torch
+    if torch.cuda.is_available():
+        return _record('mmengine_cpu_dist', False)
+    import mmengine.dist.utils as dist_utils
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_mmups_cpu_dist', False):
+        return _record('mmengine_cpu_dist', True)
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch',
+                          **kwargs: Any) -> None:
+        if init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        import torch.distributed as torch_dist
+        torch_dist.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    init_dist_pytorch._mmups_cpu_dist = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    return _record('mmengine_cpu_dist', True)
+
+
 def apply_all() -> Dict[str, bool]:
     """Apply every shim whose problem is detected; safe to call repeatedly.
 
@@ -492,6 +525,7 @@ def apply_all() -> Dict[str, bool]:
     shim_mmpose_simcc_vis()
     shim_mmaction_multimodal()
     shim_torch_load_safe_globals()
+    shim_mmengine_cpu_dist()
     check_pkg_resources()
     return APPLIED
 

@@ -12,8 +12,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         init_default_scope: also make ``mmups`` the current default scope
             (a new instance is created if another scope is current).
     """
-    import mmups.models  # noqa: F401,F811
     import mmups.codecs  # noqa: F401,F811
+    import mmups.datasets  # noqa: F401,F811
+    import mmups.evaluation  # noqa: F401,F811
+    import mmups.models  # noqa: F401,F811
 
     if not init_default_scope:
         return
@@ -25,3 +27,39 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                       'not "mmups"; register_all_modules creates a new one.')
         stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S%f')
         DefaultScope.get_instance(f'mmups-{stamp}', scope_name='mmups')
+
+
+def setup_cpu_launch(cfg) -> None:
+    """Adapt a config for a distributed launch on machines without CUDA.
+
+    NCCL needs CUDA, so the processes talk through gloo; and
+    DistributedDataParallel refuses ``device_ids`` for a model on the CPU,
+    which mmengine's Runner passes by default. Nothing changes when CUDA is
+    available or the launcher is ``none``.
+    """
+    import torch
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    env = cfg.setdefault('env_cfg', {})
+    env.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+def apply_launch_options(cfg, config_path: str, launcher: str = 'none',
+                         work_dir=None, cfg_options=None) -> None:
+    """What ``tools/train.py`` and ``tools/test.py`` do alike with their
+    command line: merge ``--cfg-options``, set the launcher, and choose the
+    work directory (``--work-dir``, the config's, or
+    ``./work_dirs/<config name>``)."""
+    import os.path as osp
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])

@@ -360,3 +360,37 @@ def test_pkg_resources_check(monkeypatch):
     monkeypatch.setattr(compat.importlib.util, 'find_spec', find_spec)
     with pytest.warns(compat.CompatWarning, match='setuptools<81'):
         assert compat.check_pkg_resources() is True
+
+
+def _init_dist_worker(rank: int, port: int, results) -> None:
+    import os
+
+    import torch.distributed as torch_dist
+    from mmengine.dist import get_dist_info, init_dist
+
+    import mmups  # noqa: F401  (applies the shim in the child process)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2',
+                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    init_dist('pytorch', backend='nccl')  # what mmengine's Runner asks for
+    results[rank] = (get_dist_info(), torch_dist.get_backend())
+    torch_dist.destroy_process_group()
+
+
+def test_mmengine_pytorch_launcher_on_cpu():
+    """Without CUDA, mmengine's launcher path starts gloo process groups
+    instead of failing in torch.cuda.set_device."""
+    import socket
+
+    import torch
+    import torch.multiprocessing as mp
+    if torch.cuda.is_available():
+        pytest.skip('the shim is only active without CUDA')
+    assert compat.APPLIED['mmengine_cpu_dist'] is True
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    with mp.Manager() as manager:
+        results = manager.dict()
+        mp.spawn(_init_dist_worker, args=(port, results), nprocs=2)
+        results = dict(results)
+    assert results == {0: ((0, 2), 'gloo'), 1: ((1, 2), 'gloo')}

@@ -1,0 +1,15 @@
+"""Converters from public skeleton datasets to MMAction2 / MMPose files.
+
+One module per source format; the command-line tools in ``tools/data/`` are
+thin wrappers around them:
+
+* :mod:`.common`: errors, progress, pickle / text output, stratified split.
+* :mod:`.ntu`: NTU RGB+D 60 / 120 ``.skeleton`` files.
+* :mod:`.kinetics_skeleton`: the OpenPose-18 Kinetics-skeleton JSON release.
+* :mod:`.h36m`: Human3.6M positions (VideoPose3D ``.npz``) and cameras.
+* :mod:`.penn_action`: Penn Action ``labels/*.mat`` files.
+* :mod:`.skeleton_pkl`: structure checks of MMAction2 skeleton annotations.
+
+The converters themselves use only numpy, scipy and mmengine (no model
+code), so they run on any machine that can install mmups.
+"""

@@ -1,0 +1,131 @@
+"""Helpers shared by the dataset converters."""
+import os
+import os.path as osp
+import pickle
+from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional
+from typing import Sequence, Tuple, TypeVar
+
+import numpy as np
+
+T = TypeVar('T')
+
+
+class ConversionError(ValueError):
+    """An input file of a converter is malformed.
+
+    The message always names the file (and the line where that is known), so
+    that a user converting thousands of files can find and fix the bad one.
+
+    Args:
+        path: the offending file.
+        message: what is wrong with it.
+        line: 1-based line number, where the format is line-based.
+    """
+
+    def __init__(self, path: str, message: str,
+                 line: Optional[int] = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = path if line is None else f'{path}, line {line}'
+        super().__init__(f'{where}: {message}')
+
+
+def progress(items: Iterable[T], total: int,
+             enabled: bool = True) -> Iterator[T]:
+    """Iterate over ``items`` (``total`` of them) with mmengine's progress
+    bar, or silently where ``enabled`` is false."""
+    if not enabled or total == 0:
+        yield from items
+        return
+    from mmengine.utils import track_iter_progress
+    yield from track_iter_progress((items, total))
+
+
+def dump_pickle(obj: Any, path: str) -> None:
+    """Write ``obj`` to ``path`` with pickle, creating parent folders."""
+    make_parent_dir(path)
+    with open(path, 'wb') as f:
+        # Protocol 4 reads on every Python 3 that mmengine supports.
+        pickle.dump(obj, f, protocol=4)
+
+
+def load_pickle(path: str) -> Any:
+    """Read a pickle file, naming the file in any error."""
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # pickle raises many kinds of errors
+        raise ConversionError(path, f'cannot read pickle file ({e})') from e
+
+
+def write_lines(path: str, lines: Iterable[str]) -> None:
+    """Write one string a line (text files such as label maps)."""
+    make_parent_dir(path)
+    with open(path, 'w', encoding='utf-8') as f:
+        for line in lines:
+            f.write(f'{line}\n')
+
+
+def read_name_list(path: str, strip_suffix: str = '') -> List[str]:
+    """Read a list of names, one a line; blank lines and ``#`` comments are
+    skipped and ``strip_suffix`` is removed where a name ends with it."""
+    names = []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            name = line.split('#', 1)[0].strip()
+            if not name:
+                continue
+            if strip_suffix and name.endswith(strip_suffix):
+                name = name[:-len(strip_suffix)]
+            names.append(name)
+    return names
+
+
+def make_parent_dir(path: str) -> None:
+    """Create the folder that will hold ``path`` (if it has one)."""
+    parent = osp.dirname(osp.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+
+
+def stratified_split(names: Sequence[str], labels: Sequence[Hashable],
+                     val_fraction: float,
+                     seed: int = 0) -> Tuple[List[str], List[str]]:
+    """Split ``names`` into a training and a validation part, per class.
+
+    Each class with ``n`` >= 2 samples gives ``round(val_fraction * n)`` of
+    them, clipped to [1, n - 1], to the validation part, so that every such
+    class is in both parts; a class with one sample stays in training. The
+    choice depends only on ``seed`` and the set of (name, label) pairs, not
+    on their order.
+
+    Returns:
+        (train names, validation names), each sorted.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f'val_fraction must be in (0, 1), got {val_fraction}')
+    if len(names) != len(labels):
+        raise ValueError('names and labels differ in length')
+    by_class: Dict[Hashable, List[str]] = {}
+    for name, label in zip(names, labels):
+        by_class.setdefault(label, []).append(name)
+    rng = np.random.default_rng(seed)
+    train: List[str] = []
+    val: List[str] = []
+    # Sorted classes and names: the same seed gives the same split whatever
+    # order the files were listed in.
+    for label in sorted(by_class, key=str):
+        members = sorted(by_class[label])
+        n = len(members)
+        n_val = 0 if n < 2 else min(n - 1, max(1, round(val_fraction * n)))
+        order = rng.permutation(n)
+        val.extend(members[i] for i in order[:n_val])
+        train.extend(members[i] for i in order[n_val:])
+    return sorted(train), sorted(val)
+
+
+def sidecar_path(out: str, suffix: str) -> str:
+    """A file beside ``out``: ``a/ntu60_3d.pkl`` -> ``a/ntu60_3d<suffix>``."""
+    return osp.splitext(out)[0] + suffix

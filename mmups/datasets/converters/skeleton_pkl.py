@@ -1,0 +1,431 @@
+"""Structure checks of MMAction2 skeleton annotation pkl files.
+
+MMAction2's ``PoseDataset`` reads a pickled
+``dict(split=..., annotations=...)`` (``split`` maps a split name to the
+``frame_dir`` names in it) or a plain list of annotations. Each annotation
+is a dict with ``frame_dir`` (or ``filename``), ``label``, ``keypoint``
+(M, T, V, C), ``total_frames`` and, for 2D data, usually ``keypoint_score``
+(M, T, V) and ``img_shape`` (H, W).
+A single annotation dict (as in some example files) is accepted too.
+
+MMAction2's Kinetics-400 2D annotations use a compressed form: ``keypoint``
+(N, V, 3) holds x, y and score of all N skeletons of a clip, ``frame_inds``
+(N,) their frames and ``box_score`` (N,) their detection scores, and the
+joints sit in one file per clip (``<frame_dir>.pkl``, read by
+``PoseDataset`` through ``data_prefix=dict(skeleton=...)``); both the form
+and the per-clip files are supported.
+
+:func:`inspect_skeleton_data` lists every problem it finds instead of
+stopping at the first, and summarises the content (counts, shapes, value
+ranges, the joint layout inferred from V and C).
+"""
+import os.path as osp
+import pickle
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+#: Joint layout by (V, C); C = None matches any coordinate count.
+LAYOUTS: Dict[Tuple[int, Optional[int]], str] = {
+    (17, 2): 'coco',
+    (17, 3): 'h36m',
+    (18, None): 'openpose',
+    (25, None): 'nturgb+d',
+    (13, None): 'penn_action',
+}
+
+
+def infer_layout(num_joints: int, num_coords: int) -> str:
+    """Name of the joint layout with V joints and C coordinates.
+
+    17 joints are COCO-17 in 2D and Human3.6M-17 in 3D (the only 17-joint
+    layouts the project's converters write); unknown V gives ``'unknown'``.
+    """
+    return LAYOUTS.get((num_joints, num_coords),
+                       LAYOUTS.get((num_joints, None), 'unknown'))
+
+
+@dataclass
+class SkeletonPklReport:
+    """Summary and problems of one skeleton annotation file."""
+    container: str  # 'dict(split, annotations)', 'list' or 'single'
+    num_annotations: int = 0
+    split_sizes: Dict[str, int] = field(default_factory=dict)
+    num_persons: Tuple[int, int] = (0, 0)  # min, max of M
+    num_frames: Tuple[int, float, int] = (0, 0.0, 0)  # min, mean, max of T
+    joints: Dict[int, int] = field(default_factory=dict)  # V -> count
+    coords: Dict[int, int] = field(default_factory=dict)  # C -> count
+    layout: str = 'unknown'
+    labels: Tuple[int, int, int] = (0, 0, 0)  # min, max, distinct
+    keypoint_range: List[Tuple[float, float]] = field(default_factory=list)
+    has_score: int = 0  # annotations with keypoint_score
+    img_shapes: Dict[Tuple, int] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+    checked: Optional[int] = None  # annotations checked, if not all
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def format(self, max_problems: int = 20) -> str:
+        """Human-readable summary (and the first problems)."""
+        lines = [
+            f'container: {self.container}',
+            f'annotations: {self.num_annotations}' +
+            (f' ({self.checked} checked)' if self.checked is not None
+             else ''),
+        ]
+        for name, size in self.split_sizes.items():
+            lines.append(f'  split {name}: {size}')
+        if self.num_annotations:
+            lines += [
+                f'persons M: {self.num_persons[0]}..{self.num_persons[1]}',
+                'frames T: {}..{} (mean {:.1f})'.format(
+                    self.num_frames[0], self.num_frames[2],
+                    self.num_frames[1]),
+                f'joints V: {_fmt_counts(self.joints)}',
+                f'coordinates C: {_fmt_counts(self.coords)}',
+                f'layout: {self.layout}',
+                'labels: {}..{} ({} distinct)'.format(*self.labels),
+                'keypoint range: ' + ', '.join(
+                    f'{"xyz"[i]} [{lo:.4g}, {hi:.4g}]'
+                    for i, (lo, hi) in enumerate(self.keypoint_range)),
+                f'with keypoint_score: {self.has_score}',
+            ]
+            if self.img_shapes:
+                lines.append(f'img_shape: {_fmt_counts(self.img_shapes)}')
+        if self.problems:
+            lines.append(f'{len(self.problems)} problem(s):')
+            lines += [f'  {p}' for p in self.problems[:max_problems]]
+            if len(self.problems) > max_problems:
+                lines.append(f'  ... and {len(self.problems) - max_problems}'
+                             ' more')
+        else:
+            lines.append('no problems found')
+        return '\n'.join(lines)
+
+
+def _fmt_counts(counts: Dict[Any, int], top: int = 6) -> str:
+    """``value (count x)`` of the ``top`` most frequent values."""
+    common = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    text = ', '.join(f'{k} ({v}x)' for k, v in common[:top])
+    if len(common) > top:
+        text += f', ... ({len(common)} distinct)'
+    return text
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def check_annotation(anno: Any, where: str) -> List[str]:
+    """Problems of one annotation dict; ``where`` prefixes each message."""
+    if not isinstance(anno, dict):
+        return [f'{where}: not a dict but {type(anno).__name__}']
+    problems = []
+    name = anno.get('frame_dir', anno.get('filename'))
+    if name is None:
+        problems.append(f'{where}: missing key frame_dir (or filename)')
+    elif not isinstance(name, str):
+        problems.append(f'{where}: frame_dir is {type(name).__name__}, not '
+                        'str')
+    else:
+        where = f'{where} ({name})'
+
+    if 'label' not in anno:
+        problems.append(f'{where}: missing key label')
+    elif not _is_int(anno['label']) or anno['label'] < 0:
+        problems.append(f'{where}: label must be an int >= 0, got '
+                        f'{anno["label"]!r}')
+
+    if 'frame_inds' in anno:
+        problems += _check_compressed(anno, where)
+        return problems + _check_common(anno, where, None)
+
+    kp = anno.get('keypoint')
+    shape = None
+    if kp is None:
+        problems.append(f'{where}: missing key keypoint')
+    elif not isinstance(kp, np.ndarray):
+        problems.append(f'{where}: keypoint is {type(kp).__name__}, not a '
+                        'numpy array')
+    elif kp.ndim != 4:
+        problems.append(f'{where}: keypoint must have 4 dims (M, T, V, C), '
+                        f'got shape {kp.shape}')
+    elif kp.shape[-1] not in (2, 3):
+        problems.append(f'{where}: keypoint must have C = 2 or 3 '
+                        f'coordinates, got shape {kp.shape}')
+    elif not np.issubdtype(kp.dtype, np.floating):
+        problems.append(f'{where}: keypoint dtype {kp.dtype} is not float')
+    else:
+        shape = kp.shape
+        if min(shape[:3]) == 0:
+            problems.append(f'{where}: keypoint has an empty dim, shape '
+                            f'{shape}')
+        bad = int(np.size(kp) - np.count_nonzero(np.isfinite(kp)))
+        if bad:
+            problems.append(f'{where}: keypoint has {bad} NaN/inf values')
+    return problems + _check_common(anno, where, shape)
+
+
+def _check_common(anno: dict, where: str,
+                  shape: Optional[Tuple[int, ...]]) -> List[str]:
+    """Checks of total_frames, keypoint_score and img_shape; ``shape`` is
+    the (M, T, V, C) keypoint shape where it is valid and dense."""
+    problems = []
+    if 'total_frames' not in anno:
+        problems.append(f'{where}: missing key total_frames')
+    elif not _is_int(anno['total_frames']):
+        problems.append(f'{where}: total_frames must be an int, got '
+                        f'{anno["total_frames"]!r}')
+    elif shape is not None and anno['total_frames'] != shape[1]:
+        problems.append(f'{where}: total_frames {anno["total_frames"]} != '
+                        f'T = {shape[1]} of keypoint {shape}')
+
+    score = anno.get('keypoint_score')
+    if score is not None:
+        if not isinstance(score, np.ndarray):
+            problems.append(f'{where}: keypoint_score is '
+                            f'{type(score).__name__}, not a numpy array')
+        elif shape is not None and score.shape != shape[:3]:
+            problems.append(f'{where}: keypoint_score shape {score.shape} '
+                            f'!= (M, T, V) = {shape[:3]}')
+        elif not np.isfinite(score).all():
+            problems.append(f'{where}: keypoint_score has NaN/inf values')
+
+    img_shape = anno.get('img_shape')
+    if img_shape is not None:
+        try:
+            h, w = img_shape
+            valid = h > 0 and w > 0
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            problems.append(f'{where}: img_shape must be (H, W) > 0, got '
+                            f'{img_shape!r}')
+    return problems
+
+
+def _check_compressed(anno: dict, where: str) -> List[str]:
+    """Checks of the compressed form (MMAction2's Kinetics-400 files):
+    ``keypoint`` (N, V, 3) = x, y, score of N skeletons, ``frame_inds`` (N,)
+    their frames, optional ``box_score`` (N,)."""
+    problems = []
+    kp, inds = anno.get('keypoint'), anno['frame_inds']
+    if kp is None:
+        return [f'{where}: missing key keypoint (compressed annotations '
+                'keep it in per-clip files: pass their folder)']
+    if not isinstance(kp, np.ndarray) or kp.ndim != 3 or kp.shape[-1] != 3:
+        return [f'{where}: compressed keypoint must be an array (N, V, 3), '
+                f'got {getattr(kp, "shape", type(kp).__name__)}']
+    inds = np.asarray(inds)
+    if inds.shape != (kp.shape[0], ) or not np.issubdtype(
+            inds.dtype, np.integer):
+        return [f'{where}: frame_inds must be N = {kp.shape[0]} ints, got '
+                f'shape {inds.shape}, dtype {inds.dtype}']
+    total = anno.get('total_frames')
+    if inds.size and (inds.min() < 0 or (_is_int(total)
+                                         and inds.max() >= total)):
+        problems.append(f'{where}: frame_inds outside [0, total_frames = '
+                        f'{total})')
+    if np.any(np.diff(inds) < 0):
+        problems.append(f'{where}: frame_inds are not sorted')
+    if not np.isfinite(kp).all():
+        problems.append(f'{where}: keypoint has NaN/inf values')
+    box = anno.get('box_score')
+    if box is not None and np.shape(box) != (kp.shape[0], ):
+        problems.append(f'{where}: box_score shape {np.shape(box)} != '
+                        f'(N,) = ({kp.shape[0]},)')
+    return problems
+
+
+def dense_shape(anno: Any) -> Optional[Tuple[int, int, int, int]]:
+    """(M, T, V, C) of an annotation's joints, or None where invalid.
+
+    For the compressed form M is the largest number of skeletons in a frame
+    and C = 2 (the third value of each joint is its score).
+    """
+    if not isinstance(anno, dict):
+        return None
+    kp = anno.get('keypoint')
+    if not isinstance(kp, np.ndarray):
+        return None
+    if 'frame_inds' in anno:
+        inds = np.asarray(anno['frame_inds'])
+        if (kp.ndim != 3 or kp.shape[-1] != 3 or inds.shape !=
+                (kp.shape[0], ) or not _is_int(anno.get('total_frames'))
+                or not np.issubdtype(inds.dtype, np.integer)
+                or (inds.size and inds.min() < 0)):
+            return None
+        m = int(np.bincount(inds).max()) if inds.size else 0
+        return m, int(anno['total_frames']), kp.shape[1], 2
+    if kp.ndim == 4 and kp.shape[-1] in (2, 3) and min(kp.shape[:3]) > 0:
+        return tuple(int(v) for v in kp.shape)
+    return None
+
+
+def merge_skeleton_files(annos: List[Any], skeleton_dir: str) -> List[str]:
+    """Add the keys of ``<skeleton_dir>/<frame_dir>.pkl`` to annotations
+    without ``keypoint`` (as MMAction2's ``PoseDataset`` does with
+    ``data_prefix=dict(skeleton=...)``); returns the problems found."""
+    problems = []
+    for i, anno in enumerate(annos):
+        if not isinstance(anno, dict) or 'keypoint' in anno:
+            continue
+        name = anno.get('frame_dir', anno.get('filename'))
+        path = osp.join(skeleton_dir, f'{name}.pkl')
+        try:
+            with open(path, 'rb') as f:
+                extra = pickle.load(f)
+        except Exception as e:  # missing or unreadable: report, go on
+            problems.append(f'annotation {i} ({name}): cannot read {path} '
+                            f'({type(e).__name__}: {e})')
+            continue
+        if isinstance(extra, dict):
+            anno.update(extra)
+        else:
+            problems.append(f'annotation {i} ({name}): {path} is not a '
+                            'dict')
+    return problems
+
+
+def inspect_skeleton_data(data: Any,
+                          skeleton_dir: Optional[str] = None,
+                          limit: Optional[int] = None) -> SkeletonPklReport:
+    """Check and summarise loaded annotation data (see module docstring).
+
+    Args:
+        data: the unpickled file.
+        skeleton_dir: folder of per-clip files holding the joints of
+            annotations without ``keypoint`` (merged in first).
+        limit: only check the first ``limit`` annotations (huge files).
+    """
+    split = None
+    if isinstance(data, dict) and 'annotations' in data:
+        container = 'dict(split, annotations)' if 'split' in data else \
+            'dict(annotations)'
+        annos = data['annotations']
+        split = data.get('split')
+    elif isinstance(data, dict) and 'keypoint' in data:
+        container, annos = 'single annotation', [data]
+    elif isinstance(data, list):
+        container, annos = 'list', data
+    else:
+        report = SkeletonPklReport(container=type(data).__name__)
+        keys = list(data)[:10] if isinstance(data, dict) else None
+        report.problems.append(
+            'not a skeleton annotation file: expected a dict with '
+            '"annotations" (and "split"), a list of annotations or one '
+            'annotation dict with "keypoint"' +
+            (f'; got a dict with keys {keys}' if keys is not None else
+             f'; got {type(data).__name__}'))
+        return report
+
+    report = SkeletonPklReport(container=container)
+    if not isinstance(annos, list):
+        report.problems.append(
+            f'annotations is {type(annos).__name__}, not a list')
+        return report
+    report.num_annotations = len(annos)
+    if not annos:
+        report.problems.append('no annotations')
+    # Split membership is checked against every name, even with a limit.
+    all_names = {
+        a.get('frame_dir', a.get('filename'))
+        for a in annos if isinstance(a, dict)
+        and isinstance(a.get('frame_dir', a.get('filename')), str)
+    }
+    if limit is not None:
+        annos = annos[:limit]
+        report.checked = len(annos)
+    if skeleton_dir is not None:
+        annos = [dict(a) if isinstance(a, dict) else a for a in annos]
+        report.problems += merge_skeleton_files(annos, skeleton_dir)
+
+    persons, frames, labels, names = [], [], [], []
+    joints: Counter = Counter()
+    coords: Counter = Counter()
+    shapes: Counter = Counter()
+    lo = np.full(3, np.inf)
+    hi = np.full(3, -np.inf)
+    for i, anno in enumerate(annos):
+        problems = check_annotation(anno, f'annotation {i}')
+        report.problems += problems
+        if not isinstance(anno, dict):
+            continue
+        name = anno.get('frame_dir', anno.get('filename'))
+        if isinstance(name, str):
+            names.append(name)
+        if _is_int(anno.get('label')):
+            labels.append(int(anno['label']))
+        if 'keypoint_score' in anno:
+            report.has_score += 1
+        if anno.get('img_shape') is not None:
+            shapes[tuple(int(v) for v in np.ravel(anno['img_shape']))] += 1
+        shape = dense_shape(anno)
+        if shape is not None:
+            m, t, v, c = shape
+            persons.append(m)
+            frames.append(t)
+            joints[v] += 1
+            coords[c] += 1
+            kp = anno['keypoint'][..., :c]
+            finite = kp[np.isfinite(kp).all(-1)]
+            if finite.size:
+                lo[:c] = np.minimum(lo[:c], finite.min(0))
+                hi[:c] = np.maximum(hi[:c], finite.max(0))
+
+    if persons:
+        report.num_persons = (min(persons), max(persons))
+        report.num_frames = (min(frames), float(np.mean(frames)), max(frames))
+    report.joints, report.coords = dict(joints), dict(coords)
+    report.img_shapes = dict(shapes)
+    if len(joints) > 1 or len(coords) > 1:
+        report.problems.append(
+            f'annotations mix joint / coordinate counts: V {dict(joints)}, '
+            f'C {dict(coords)}')
+    if joints and coords:
+        report.layout = infer_layout(joints.most_common(1)[0][0],
+                                     coords.most_common(1)[0][0])
+        c_max = max(coords)
+        report.keypoint_range = [(float(lo[i]), float(hi[i]))
+                                 for i in range(c_max)
+                                 if np.isfinite(lo[i])]
+    if labels:
+        report.labels = (min(labels), max(labels), len(set(labels)))
+
+    dupes = [n for n, k in Counter(names).items() if k > 1]
+    if dupes:
+        report.problems.append(f'{len(dupes)} frame_dir names occur more '
+                               f'than once, e.g. {dupes[:3]}')
+    if split is not None:
+        _check_split(split, all_names, report)
+    return report
+
+
+def _check_split(split: Any, names: set, report: SkeletonPklReport) -> None:
+    """Check that every split is a list of known annotation names."""
+    if not isinstance(split, dict):
+        report.problems.append(f'split is {type(split).__name__}, not a '
+                               'dict of name lists')
+        return
+    for key, members in split.items():
+        if not isinstance(members, (list, tuple)):
+            report.problems.append(f'split {key!r} is '
+                                   f'{type(members).__name__}, not a list')
+            continue
+        report.split_sizes[str(key)] = len(members)
+        unknown = [
+            m for m in members if not isinstance(m, str) or m not in names
+        ]
+        if unknown:
+            report.problems.append(
+                f'split {key!r} names {len(unknown)} samples without an '
+                f'annotation, e.g. {unknown[:3]}')
+        repeated = len(members) - len(set(map(str, members)))
+        if repeated:
+            report.problems.append(f'split {key!r} repeats {repeated} '
+                                   'names')

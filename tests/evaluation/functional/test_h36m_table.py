@@ -1,0 +1,52 @@
+"""format_h36m_table: the paper's Tables 3-4 layout."""
+import pytest
+
+from mmups.evaluation import H36M_ACTIONS, format_h36m_table
+
+NAMES = ['Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
+         'Photo', 'Posing', 'Purchases', 'Sitting', 'SittingDown', 'Smoking',
+         'Waiting', 'WalkDog', 'Walking', 'WalkTogether']
+
+
+def test_full_table_from_multi_task_names():
+    metrics = {f'pe3d/h36m/MPJPE_{n}': 30. + i for i, n in enumerate(NAMES)}
+    metrics['pe3d/h36m/MPJPE'] = 99.
+    metrics['ar3d/ntu/top1'] = 0.5
+    header, rule, row = format_h36m_table(metrics).splitlines()
+    assert header == ('| Method | Dir. | Disc. | Eat | Greet | Phone | '
+                      'Photo | Pose | Pur. | Sit | SitD. | Smoke | Wait | '
+                      'WalkD. | Walk | WalkT. | Avg |')
+    assert rule.count('---') == 17
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[0] == 'pe3d/h36m'
+    assert cells[1:16] == [f'{30. + i:.1f}' for i in range(15)]
+    assert cells[16] == '37.0'  # mean of the actions
+    overall = format_h36m_table(metrics, avg='overall', row_name='UPS')
+    assert overall.splitlines()[2].startswith('| UPS |')
+    assert overall.endswith('| 99.0 |')
+
+
+def test_missing_actions_aliases_and_other_metrics():
+    metrics = {'P-MPJPE_TakingPhoto': 40.0, 'P-MPJPE_Walking': 20.0,
+               'MPJPE_Walking': 25.0, 'P-MPJPE': 31.0}
+    row = format_h36m_table(metrics, metric='P-MPJPE',
+                            precision=2).splitlines()[2]
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    columns = list(H36M_ACTIONS)
+    assert cells[0] == 'P-MPJPE'
+    assert cells[1 + columns.index('Photo')] == '40.00'
+    assert cells[1 + columns.index('Walk')] == '20.00'
+    assert cells[1 + columns.index('Dir.')] == '-'
+    assert cells.count('-') == 13
+    assert cells[-1] == '30.00'
+
+
+def test_errors_and_prefix_choice():
+    with pytest.raises(ValueError, match='No per-action'):
+        format_h36m_table({'MPJPE': 1.0})
+    metrics = {'a/MPJPE_Walking': 1.0, 'b/MPJPE_Walking': 2.0}
+    with pytest.raises(ValueError, match='prefix='):
+        format_h36m_table(metrics)
+    assert format_h36m_table(metrics, prefix='b').endswith('| 2.0 | - | 2.0 |')
+    with pytest.raises(ValueError, match='avg'):
+        format_h36m_table(metrics, prefix='a', avg='frames')

@@ -1,0 +1,98 @@
+"""Convert ST-GCN's Kinetics-skeleton release to an MMAction2 2D pkl.
+
+Input: the release folder with ``kinetics_train/``, ``kinetics_val/`` (one
+JSON file per clip) and ``kinetics_{train,val}_label.json``. Output::
+
+    dict(split=dict(train=[...], val=[...]),
+         annotations=[dict(frame_dir=video_id, label=int,
+                           keypoint=float32 (M, T, 18, 2),  # pixels
+                           keypoint_score=float32 (M, T, 18),
+                           total_frames=T, img_shape=(256, 340),
+                           original_shape=(256, 340)), ...])
+
+Coordinates are scaled from the release's [0, 1] to pixels of the 340 x 256
+frames OpenPose ran on (``--keep-normalized`` keeps [0, 1] with
+``img_shape`` (1, 1)). Per frame the ``--max-persons`` skeletons with the
+highest mean score are kept. Details: :mod:`mmups.datasets.converters.
+kinetics_skeleton`. The class names (line k = label k) are written to
+``--label-map``.
+
+Example::
+
+    python tools/data/kinetics_skeleton_to_pkl.py \\
+        data/kinetics400/kinetics-skeleton \\
+        data/kinetics400/k400_openpose18_2d.pkl \\
+        --label-map data/label_maps/kinetics400_openpose18.txt
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+try:
+    import mmups  # noqa: F401
+except ImportError:  # running from a source checkout without installation
+    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
+                                            '..')))
+
+from mmups.datasets.converters.common import ConversionError  # noqa: E402
+from mmups.datasets.converters.kinetics_skeleton import \
+    convert_kinetics_skeleton  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(
+        description='Convert the Kinetics-skeleton JSON release (OpenPose '
+        '18 joints) to an MMAction2 skeleton annotation pkl.')
+    parser.add_argument('root', help='release folder with kinetics_train/, '
+                        'kinetics_val/ and kinetics_{train,val}_label.json')
+    parser.add_argument('out', help='output pkl')
+    parser.add_argument('--max-persons', type=int, default=2,
+                        help='skeletons kept per frame (default: 2)')
+    parser.add_argument('--keep-normalized', action='store_true',
+                        help='keep the [0, 1] coordinates of the release '
+                        '(img_shape (1, 1)) instead of pixels')
+    parser.add_argument('--img-shape', type=int, nargs=2, default=(256, 340),
+                        metavar=('H', 'W'),
+                        help='frame size the coordinates are scaled to '
+                        '(default: 256 340, the size OpenPose ran on)')
+    parser.add_argument('--label-map',
+                        help='write the class names here (line k = label k)')
+    parser.add_argument('--limit', type=int,
+                        help='convert at most this many clips per split')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='do not show a progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the conversion; returns the exit status."""
+    args = parse_args(argv)
+    try:
+        result = convert_kinetics_skeleton(
+            args.root,
+            args.out,
+            max_persons=args.max_persons,
+            keep_normalized=args.keep_normalized,
+            img_shape=tuple(args.img_shape),
+            label_map=args.label_map,
+            limit=args.limit,
+            show_progress=not args.no_progress)
+    except (ConversionError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    print(f'wrote {result.num_annotations} annotations to {result.out}')
+    for name, size in result.split_sizes.items():
+        print(f'  {name}: {size}')
+    print(f'{len(result.no_skeleton)} clips without skeleton left out')
+    if result.not_found:
+        print(f'{len(result.not_found)} clips of the label index have no '
+              f'JSON file, e.g. {result.not_found[:3]}')
+    if result.label_map:
+        print(f'class names written to {result.label_map}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Convert NTU RGB+D 60 / 120 ``.skeleton`` files to an MMAction2 pkl.
+
+The output is what MMAction2's ``PoseDataset`` reads::
+
+    dict(split=dict(xsub_train=[...], xsub_val=[...],
+                    xview_train=[...], xview_val=[...]),   # NTU60
+                                       # NTU120: xset_train / xset_val
+         annotations=[dict(frame_dir='S001C001P001R001A001',
+                           label=0,                       # A001 -> 0
+                           keypoint=float32 (M, T, 25, 3),  # metres
+                           total_frames=T), ...])
+
+Which bodies are kept when the Kinect reports several is described in
+:mod:`mmups.datasets.converters.ntu`. Clips without any body are left out
+and listed in ``<out without .pkl>.missing.txt``.
+
+Example::
+
+    python tools/data/ntu_skeleton_to_pkl.py data/ntu/nturgb+d_skeletons \\
+        data/ntu/ntu60_3d.pkl --num-classes 60 \\
+        --missing-list data/ntu/ntu60_missing_skeletons.txt --nproc 8
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+try:
+    import mmups  # noqa: F401
+except ImportError:  # running from a source checkout without installation
+    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
+                                            '..')))
+
+from mmups.datasets.converters.common import ConversionError  # noqa: E402
+from mmups.datasets.converters.ntu import convert_ntu  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(
+        description='Convert NTU RGB+D .skeleton files to an MMAction2 '
+        'skeleton annotation pkl.')
+    parser.add_argument('skeleton_dir',
+                        help='folder of SsssCcccPpppRrrrAaaa.skeleton files')
+    parser.add_argument('out', help='output pkl, e.g. data/ntu/ntu60_3d.pkl')
+    parser.add_argument('--num-classes', type=int, choices=(60, 120),
+                        default=60,
+                        help='60: keep A001-A060, splits xsub / xview; '
+                        '120: keep all, splits xsub / xset (default: 60)')
+    parser.add_argument('--max-persons', type=int, default=2,
+                        help='bodies kept per clip (default: 2)')
+    parser.add_argument('--missing-list',
+                        help='text file of sample names to skip, one a line '
+                        '(e.g. the official list of samples with missing '
+                        'skeletons)')
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='report malformed files and go on instead of '
+                        'stopping at the first one')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='worker processes (default: 1)')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='do not show a progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the conversion; returns the exit status."""
+    args = parse_args(argv)
+    try:
+        result = convert_ntu(
+            args.skeleton_dir,
+            args.out,
+            num_classes=args.num_classes,
+            max_persons=args.max_persons,
+            missing_list=args.missing_list,
+            skip_bad=args.skip_bad,
+            nproc=args.nproc,
+            show_progress=not args.no_progress)
+    except (ConversionError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    print(f'wrote {result.num_annotations} annotations to {result.out}')
+    for name, size in result.split_sizes.items():
+        print(f'  {name}: {size}')
+    if result.skipped_listed:
+        print(f'skipped {len(result.skipped_listed)} samples named in '
+              f'{args.missing_list}')
+    print(f'{len(result.missing)} files without any skeleton, listed in '
+          f'{result.missing_file}')
+    if result.bad:
+        print(f'{len(result.bad)} malformed files skipped')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

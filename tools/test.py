@@ -1,0 +1,67 @@
+"""Evaluate a checkpoint with an mmengine Runner.
+
+Examples::
+
+    python tools/test.py configs/ups/ups_demo.py work_dirs/ups_demo/iter_600.pth
+    python tools/test.py CONFIG CKPT --dump predictions.pkl
+    bash tools/dist_test.sh CONFIG CKPT 8
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mmups  # noqa: F401  (compatibility shims, registration)
+from mmups.datasets.demo_data import prepare_demo_data
+from mmups.utils import (apply_launch_options, register_all_modules,
+                         setup_cpu_launch)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) a model')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test log goes')
+    parser.add_argument('--dump', help='also write every prediction (data '
+                        'samples as dicts) to this .pkl file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    apply_launch_options(cfg, args.config, args.launcher, args.work_dir,
+                         args.cfg_options)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not '
+                                'exist.')
+    cfg.load_from = args.checkpoint
+    if args.dump:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--dump {args.dump}: the file must end with '
+                             '.pkl or .pickle')
+        evaluator = cfg.test_evaluator
+        evaluator = list(evaluator) if isinstance(evaluator, (list, tuple)) \
+            else [evaluator]
+        evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
+        cfg.test_evaluator = evaluator
+    setup_cpu_launch(cfg)
+    if cfg.get('demo_data'):  # generated on first use
+        prepare_demo_data(**cfg.demo_data)
+    runner = Runner.from_cfg(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
