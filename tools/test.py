@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmups  # noqa: F401  (compatibility shims, registration)
+from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
 from mmups.utils import (apply_launch_options, register_all_modules,
                          setup_cpu_launch)
@@ -59,6 +60,7 @@ def main(argv=None) -> dict:
     setup_cpu_launch(cfg)
     if cfg.get('demo_data'):  # generated on first use
         prepare_demo_data(**cfg.demo_data)
+    check_data_files(cfg)  # names a missing file and its data/README section
     runner = Runner.from_cfg(cfg)
     return runner.test()
 

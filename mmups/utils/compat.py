@@ -401,8 +401,9 @@ def _numpy_safe_globals() -> list:
 
     Measured by saving checkpoints with an mmengine Runner (message hub
     with HistoryBuffers of float64 values and int64 counts; numpy scalars in
-    the runtime info; a float32 ``best_score`` from a metric) and loading
-    them with ``weights_only=True``. Array reconstruction globals are listed
+    the runtime info; a float32 ``best_score`` from a metric; dataset
+    metainfo with arrays of other dtypes) and loading them with
+    ``weights_only=True``. Array reconstruction globals are listed
     under both numpy 1 (``numpy.core``) and numpy 2 (``numpy._core``)
     spellings, so checkpoints written under either load.
     """
@@ -417,7 +418,15 @@ def _numpy_safe_globals() -> list:
                         f'{core}.multiarray._reconstruct'))
         entries.append((multiarray.scalar, f'{core}.multiarray.scalar'))
     # dtype instances are rebuilt with BUILD, which checks their class.
-    entries += [type(np.dtype(t)) for t in (np.float64, np.int64, np.float32)]
+    # Every numeric / bool / string dtype class is listed, not only those
+    # first measured (float64, int64, float32): checkpoints also store the
+    # dataset metainfo, and MMPose's holds e.g. uint8 colour arrays. Dtype
+    # classes are inert type objects; ``object`` arrays stay refused (their
+    # items would need further, unlisted globals).
+    codes = np.typecodes['All'].replace('O', '')
+    entries += sorted({type(np.dtype(c)) for c in codes}, key=str)
+    # Numpy scalars with an empty payload are pickled through bytes().
+    entries.append(bytes)
     return entries
 
 

@@ -394,3 +394,20 @@ def test_mmengine_pytorch_launcher_on_cpu():
         mp.spawn(_init_dist_worker, args=(port, results), nprocs=2)
         results = dict(results)
     assert results == {0: ((0, 2), 'gloo'), 1: ((1, 2), 'gloo')}
+
+
+def test_checkpoint_with_numpy_arrays_of_any_dtype_loads(tmp_path):
+    """mmengine stores the dataset metainfo in checkpoints; MMPose's holds
+    uint8 (and other) arrays, which must load with weights_only=True."""
+    import numpy as np
+    meta = {str(t): np.zeros(3, dtype=t)
+            for t in (np.uint8, np.int32, np.float16, np.bool_, np.int8)}
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(meta=dict(dataset_meta=meta)), path)
+    loaded = torch.load(path)  # weights_only=True by default
+    for key, value in meta.items():
+        assert np.array_equal(loaded['meta']['dataset_meta'][key], value)
+    # Object arrays still need an explicit, unsafe opt-in.
+    torch.save(dict(a=np.array([{'x': 1}], dtype=object)), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)

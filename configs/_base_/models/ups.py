@@ -14,6 +14,15 @@
 # * 256 bins per axis over [-1.2, 1.2] m of root-relative camera-frame
 #   coordinates: bins of 9.4 mm, worst-case quantisation error 4.7 mm.
 # * Target of pose estimation: the centre frame of the input window.
+# * Normalisation in the tokenizer and SEM: GroupNorm with one group (per
+#   sample, over channels, frames and joints) instead of CTR-GCN's
+#   BatchNorm. Tasks rotate per batch and their inputs differ greatly (2D
+#   pixels with a zero Z, 3D metres): BatchNorm's running statistics mix
+#   them, and at evaluation the demo's 2D recognition collapsed to one
+#   class. A per-position LayerNorm over channels avoided that but threw
+#   away the coordinates' magnitude in the first layer (it failed the
+#   overfitting test); GroupNorm(1) has neither problem. BN2d / SyncBN
+#   remain available through norm_cfg.
 #
 # Only the selected encoder block runs per layer, so unselected blocks get
 # no gradient: DDP needs find_unused_parameters=True (or set
@@ -30,7 +39,7 @@ model = dict(
         hidden_channels=64,
         embed_dims=32,
         num_layers=3,
-        norm_cfg=dict(type='BN2d')),
+        norm_cfg=dict(type='GN', num_groups=1)),
     encoder=dict(
         type='RoutedEncoder',
         embed_dims=32,
@@ -42,7 +51,7 @@ model = dict(
         drop=0.1,
         gumbel_tau=1.0,
         compute_unselected=False,
-        norm_cfg=dict(type='BN2d')),
+        norm_cfg=dict(type='GN', num_groups=1)),
     vocabulary=dict(
         type='UnifiedVocabulary',
         # Class names, one per line in label order: see data/README.md,

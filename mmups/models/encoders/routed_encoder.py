@@ -79,7 +79,7 @@ class RoutedEncoder(BaseModule):
                  drop: float = 0.,
                  gumbel_tau: float = 1.0,
                  compute_unselected: bool = False,
-                 norm_cfg: dict = dict(type='BN2d'),
+                 norm_cfg: dict = dict(type='GN', num_groups=1),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims

@@ -24,7 +24,7 @@ class SpatialEncodingModule(nn.Module):
     """
 
     def __init__(self, embed_dims: int,
-                 norm_cfg: dict = dict(type='BN2d')) -> None:
+                 norm_cfg: dict = dict(type='GN', num_groups=1)) -> None:
         super().__init__()
         A = torch.from_numpy(CANONICAL_LAYOUT.adjacency('spatial'))
         self.register_buffer('graph', A, persistent=False)
@@ -78,7 +78,7 @@ class SEMTEMBlock(nn.Module):
 
     def __init__(self, embed_dims: int, num_joints: int, num_heads: int = 8,
                  mlp_ratio: float = 2.0, drop: float = 0.,
-                 norm_cfg: dict = dict(type='BN2d')) -> None:
+                 norm_cfg: dict = dict(type='GN', num_groups=1)) -> None:
         super().__init__()
         self.sem = SpatialEncodingModule(embed_dims, norm_cfg)
         self.tem = TemporalEncodingModule(embed_dims * num_joints, num_heads,

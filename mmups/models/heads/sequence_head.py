@@ -150,16 +150,11 @@ class SequenceHead(BaseModule):
         # trained markedly slower in our checks.)
         self.logit_scale = nn.Parameter(torch.zeros(()))
 
-        self.apply(self._init_module)
+        # Linear layers keep PyTorch's default initialisation: GPT-2's
+        # normal(0, 0.02) (meant for widths of ~1k) made this head learn
+        # several times slower at the widths used here (measured on the
+        # demo: 36% vs 81% validation accuracy after 100 iterations).
         nn.init.normal_(self.pos_embed, std=0.02)
-
-    @staticmethod
-    def _init_module(module: nn.Module) -> None:
-        """Small normal weights, zero biases (GPT-2 style)."""
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
 
     # ----------------------------------------------------------------- parts
     def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5) -> Tensor:

@@ -17,7 +17,8 @@ from torch import Tensor, nn
 
 
 def norm_layer(norm_cfg: dict, channels: int) -> nn.Module:
-    """Build a 2D normalisation layer from an mmcv ``norm_cfg``."""
+    """Build a 2D normalisation layer from an mmcv ``norm_cfg`` (``BN2d``,
+    ``SyncBN``, ``GN``, ...)."""
     return build_norm_layer(norm_cfg, channels)[1]
 
 

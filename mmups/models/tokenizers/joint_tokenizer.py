@@ -47,7 +47,7 @@ class JointTokenizer(BaseModule):
                  num_layers: int = 3,
                  layouts: Optional[Sequence[str]] = None,
                  graph_mode: str = 'spatial',
-                 norm_cfg: dict = dict(type='BN2d'),
+                 norm_cfg: dict = dict(type='GN', num_groups=1),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels

@@ -81,3 +81,15 @@ def test_errors():
         tok.tokenize_layout(torch.randn(1, 1, 4, 16, 3), 'coco')
     with pytest.raises(KeyError, match='Unknown joint layout'):
         get_layout('smpl24')
+
+
+def test_group_norm_behaves_alike_in_training_and_evaluation():
+    """GroupNorm (the UPS configs' default) keeps no batch statistics, so a
+    batch is normalised the same in both modes, unlike BatchNorm."""
+    x = torch.randn(2, 1, 6, 17, 3)
+    for norm, same in ((dict(type='GN', num_groups=1), True),
+                       (dict(type='BN2d'), False)):
+        tok = tiny_tokenizer(norm_cfg=norm)
+        train_out = tok.train()(x, ['coco', 'coco'])[0]
+        eval_out = tok.eval()(x, ['coco', 'coco'])[0]
+        assert torch.allclose(train_out, eval_out, atol=1e-5) == same

@@ -1,0 +1,64 @@
+# Human3.6M, 3D pose estimation by 2D-to-3D lifting (task 'pe3d') with
+# MMPose's Human36mDataset; inputs: ground-truth 2D keypoints.
+# Files under data/h36m/ written by tools/data/h36m_to_mmpose.py
+# (data/README.md, section "Human3.6M"): annotation_body3d/fps50/
+# h36m_{train,test}.npz, annotation_body3d/cameras.pkl.
+# Target: the centre frame (causal=False) of the input window, 3D joints in
+# the camera frame, root-relative (the codec subtracts the pelvis).
+# Window length: h36m_gt_pe3d_seq_len frames. 27 keeps CPU runs and memory small;
+# 243 frames is the long-window setting of the lifting methods the paper
+# compares with. The dataset dicts are built in this file, so change it in
+# an experiment config through the datasets, e.g.
+#   h36m_gt_pe3d_train = dict(seq_len=243)  (and the same for h36m_gt_pe3d_test)
+# Names defined here follow the scheme of every file in this folder,
+# <setting>_<part>, unique across files so that an experiment config can
+# merge several of them:
+#   h36m_gt_pe3d_train    dataset config of the training split
+#   h36m_gt_pe3d_test     dataset config of the evaluation split (val = test)
+#   h36m_gt_pe3d_metric   metric config(s) of the task, for MultiTaskMetric
+# Use them as {{_base_.h36m_gt_pe3d_train}} in an experiment config.
+
+h36m_gt_pe3d_data_root = 'data/h36m/'
+h36m_gt_pe3d_seq_len = 27
+h36m_gt_pe3d_codec = dict(
+    type='VideoPoseLifting',
+    num_keypoints=17,
+    zero_center=True,
+    root_index=0,
+    remove_root=False,
+    reshape_keypoints=False)  # keep (T, V, 2) joints for the tokenizer
+h36m_gt_pe3d_pipeline = [
+    dict(type='GenerateTarget', encoder=h36m_gt_pe3d_codec),
+    dict(type='mmups.PackUPSInputs',
+         task='pe3d',
+         layout='h36m',
+         dataset='h36m_gt'),
+]
+
+h36m_gt_pe3d_train = dict(type='Human36mDataset',
+                          _scope_='mmpose',
+                          data_root=h36m_gt_pe3d_data_root,
+                          data_prefix=dict(img='images/'),
+                          ann_file='annotation_body3d/fps50/h36m_train.npz',
+                          camera_param_file='annotation_body3d/cameras.pkl',
+                          seq_len=h36m_gt_pe3d_seq_len,
+                          causal=False,
+                          pad_video_seq=True,
+                          test_mode=False,
+                          pipeline=h36m_gt_pe3d_pipeline)
+
+h36m_gt_pe3d_test = dict(type='Human36mDataset',
+                         _scope_='mmpose',
+                         data_root=h36m_gt_pe3d_data_root,
+                         data_prefix=dict(img='images/'),
+                         ann_file='annotation_body3d/fps50/h36m_test.npz',
+                         camera_param_file='annotation_body3d/cameras.pkl',
+                         seq_len=h36m_gt_pe3d_seq_len,
+                         causal=False,
+                         pad_video_seq=True,
+                         test_mode=True,
+                         pipeline=h36m_gt_pe3d_pipeline)
+h36m_gt_pe3d_metric = [
+    dict(type='MPJPEMetric', mode='mpjpe'),
+    dict(type='MPJPEMetric', mode='p-mpjpe'),
+]

