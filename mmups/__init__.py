@@ -6,7 +6,7 @@ built from mmups configs on the pinned stack, then registers the mmups
 components (``mmups.models``, ``mmups.codecs``, ``mmups.datasets``) in the mmups registries.
 """
 from .utils import compat as _compat  # noqa: F401,I001  (shims first)
-from . import codecs, datasets, models  # noqa: F401,E402  (registration)
+from . import codecs, datasets, engine, models  # noqa: F401,E402
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

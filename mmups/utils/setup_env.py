@@ -14,6 +14,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import mmups.codecs  # noqa: F401,F811
     import mmups.datasets  # noqa: F401,F811
+    import mmups.engine  # noqa: F401,F811
     import mmups.evaluation  # noqa: F401,F811
     import mmups.models  # noqa: F401,F811
 

