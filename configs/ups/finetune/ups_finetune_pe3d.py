@@ -6,11 +6,10 @@
 # data is used. Smaller learning rate (1e-3) and a short schedule.
 #   bash tools/dist_train.sh configs/ups/finetune/ups_finetune_pe3d.py 8
 # or another checkpoint: --cfg-options load_from=PATH
-_base_ = [
-    '../../_base_/models/ups.py', '../../_base_/schedules/adamw_cosine.py',
-    '../../_base_/default_runtime.py', '../../_base_/datasets/h36m_cpn_pe3d.py'
-]
+_base_ = ['../ups_separate_pe3d.py']
 
+# All four tasks of ups_all, so that its checkpoint loads as it is.
+model = dict(tasks=('pe3d', 'ar2d', 'eap3d', 'ar3d'))
 joint_checkpoint = 'work_dirs/ups_all/iter_60000.pth'
 load_from = joint_checkpoint
 
@@ -23,31 +22,3 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=False, begin=200,
          end=max_iters, eta_min=0.0),
 ]
-auto_scale_lr = dict(base_batch_size=256)  # 8 GPUs x 32
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='MultiTaskBatchSampler',
-                       batch_sizes=dict(pe3d=32), task_order=('pe3d', )),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='MultiTaskDataset',
-                 datasets=dict(pe3d={{_base_.h36m_cpn_pe3d_train}})))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    batch_sampler=dict(type='MultiTaskBatchSampler',
-                       batch_sizes=dict(pe3d=32), task_order=('pe3d', ),
-                       rotations_per_epoch='once'),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='MultiTaskDataset',
-                 datasets=dict(pe3d={{_base_.h36m_cpn_pe3d_test}})))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(type='MultiTaskMetric',
-                     task_metrics=dict(pe3d={{_base_.h36m_cpn_pe3d_metric}}))
-test_evaluator = val_evaluator
