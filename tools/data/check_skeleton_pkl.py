@@ -18,20 +18,12 @@ Examples::
         --skeleton-dir data/skeleton/kpfiles --limit 1000
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-
-from mmups.datasets.converters.common import ConversionError  # noqa: E402
-from mmups.datasets.converters.common import load_pickle  # noqa: E402
+from mmups.datasets.converters.common import load_pickle, run_conversion
 from mmups.datasets.converters.skeleton_pkl import \
-    inspect_skeleton_data  # noqa: E402
+    inspect_skeleton_data
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,10 +46,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     """Check the file; returns 0 if it is fine, 1 otherwise."""
     args = parse_args(argv)
-    try:
-        data = load_pickle(args.pkl)
-    except (ConversionError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
+    data = run_conversion(load_pickle, args.pkl)
+    if data is None:
         return 1
     report = inspect_skeleton_data(data, args.skeleton_dir, args.limit)
     print(f'{args.pkl}:')

@@ -29,18 +29,12 @@ Examples::
         data/h36m --train-subjects S1 S5 S6 S7 --test-subjects S8
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-
-from mmups.datasets.converters.common import ConversionError  # noqa: E402
-from mmups.datasets.converters.h36m import (H36M_CAMERA_IDS,  # noqa: E402
+from mmups.datasets.converters.common import (
+    add_progress_option, run_conversion)
+from mmups.datasets.converters.h36m import (H36M_CAMERA_IDS,
                                             convert_h36m)
 
 
@@ -91,8 +85,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(default: OUT_DIR/h36m_action_3d.pkl)')
     parser.add_argument('--label-map', help='path of the action label map '
                         '(default: OUT_DIR/h36m_action_label_map.txt)')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='do not show a progress bar')
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     if args.downsample < 1:
         parser.error('--downsample must be >= 1')
@@ -106,26 +99,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     splits = [(args.split_names[0], args.train_subjects),
               (args.split_names[1], args.test_subjects)]
-    try:
-        result = convert_h36m(
-            args.positions_3d,
-            args.cameras,
-            args.out_dir,
-            splits=splits,
-            subjects=args.subjects,
-            actions=args.actions,
-            camera_ids=args.camera_ids,
-            downsample=args.downsample,
-            max_frames=args.max_frames,
-            gt_2d_file=args.gt_2d,
-            det_2d_file=args.det_2d,
-            actions_as_labels=args.actions_as_labels,
-            root_relative=args.root_relative,
-            action_pkl=args.action_pkl,
-            label_map=args.label_map,
-            show_progress=not args.no_progress)
-    except (ConversionError, FileNotFoundError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr)
+    result = run_conversion(
+        convert_h36m,
+        args.positions_3d,
+        args.cameras,
+        args.out_dir,
+        splits=splits,
+        subjects=args.subjects,
+        actions=args.actions,
+        camera_ids=args.camera_ids,
+        downsample=args.downsample,
+        max_frames=args.max_frames,
+        gt_2d_file=args.gt_2d,
+        det_2d_file=args.det_2d,
+        actions_as_labels=args.actions_as_labels,
+        root_relative=args.root_relative,
+        action_pkl=args.action_pkl,
+        label_map=args.label_map,
+        show_progress=not args.no_progress,
+        errors=(FileNotFoundError, ValueError))
+    if result is None:
         return 1
     for name, path in result.npz_files.items():
         print(f'{name}: {result.num_frames[name]} frames -> {path}')

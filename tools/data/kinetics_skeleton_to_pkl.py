@@ -25,19 +25,13 @@ Example::
         --label-map data/label_maps/kinetics400_openpose18.txt
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-
-from mmups.datasets.converters.common import ConversionError  # noqa: E402
+from mmups.datasets.converters.common import (
+    add_progress_option, print_split_summary, run_conversion)
 from mmups.datasets.converters.kinetics_skeleton import \
-    convert_kinetics_skeleton  # noqa: E402
+    convert_kinetics_skeleton
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -61,30 +55,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='write the class names here (line k = label k)')
     parser.add_argument('--limit', type=int,
                         help='convert at most this many clips per split')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='do not show a progress bar')
+    add_progress_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the conversion; returns the exit status."""
     args = parse_args(argv)
-    try:
-        result = convert_kinetics_skeleton(
-            args.root,
-            args.out,
-            max_persons=args.max_persons,
-            keep_normalized=args.keep_normalized,
-            img_shape=tuple(args.img_shape),
-            label_map=args.label_map,
-            limit=args.limit,
-            show_progress=not args.no_progress)
-    except (ConversionError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
+    result = run_conversion(
+        convert_kinetics_skeleton,
+        args.root,
+        args.out,
+        max_persons=args.max_persons,
+        keep_normalized=args.keep_normalized,
+        img_shape=tuple(args.img_shape),
+        label_map=args.label_map,
+        limit=args.limit,
+        show_progress=not args.no_progress)
+    if result is None:
         return 1
-    print(f'wrote {result.num_annotations} annotations to {result.out}')
-    for name, size in result.split_sizes.items():
-        print(f'  {name}: {size}')
+    print_split_summary(result)
     print(f'{len(result.no_skeleton)} clips without skeleton left out')
     if result.not_found:
         print(f'{len(result.not_found)} clips of the label index have no '

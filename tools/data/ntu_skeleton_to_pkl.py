@@ -21,18 +21,12 @@ Example::
         --missing-list data/ntu/ntu60_missing_skeletons.txt --nproc 8
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-
-from mmups.datasets.converters.common import ConversionError  # noqa: E402
-from mmups.datasets.converters.ntu import convert_ntu  # noqa: E402
+from mmups.datasets.converters.common import (
+    add_progress_option, print_split_summary, run_conversion)
+from mmups.datasets.converters.ntu import convert_ntu
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -58,30 +52,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'stopping at the first one')
     parser.add_argument('--nproc', type=int, default=1,
                         help='worker processes (default: 1)')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='do not show a progress bar')
+    add_progress_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the conversion; returns the exit status."""
     args = parse_args(argv)
-    try:
-        result = convert_ntu(
-            args.skeleton_dir,
-            args.out,
-            num_classes=args.num_classes,
-            max_persons=args.max_persons,
-            missing_list=args.missing_list,
-            skip_bad=args.skip_bad,
-            nproc=args.nproc,
-            show_progress=not args.no_progress)
-    except (ConversionError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
+    result = run_conversion(
+        convert_ntu,
+        args.skeleton_dir,
+        args.out,
+        num_classes=args.num_classes,
+        max_persons=args.max_persons,
+        missing_list=args.missing_list,
+        skip_bad=args.skip_bad,
+        nproc=args.nproc,
+        show_progress=not args.no_progress)
+    if result is None:
         return 1
-    print(f'wrote {result.num_annotations} annotations to {result.out}')
-    for name, size in result.split_sizes.items():
-        print(f'  {name}: {size}')
+    print_split_summary(result)
     if result.skipped_listed:
         print(f'skipped {len(result.skipped_listed)} samples named in '
               f'{args.missing_list}')

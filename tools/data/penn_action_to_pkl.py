@@ -20,19 +20,13 @@ Example::
         --label-map data/label_maps/penn_action.txt
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
-
-from mmups.datasets.converters.common import ConversionError  # noqa: E402
+from mmups.datasets.converters.common import (
+    add_progress_option, print_split_summary, run_conversion)
 from mmups.datasets.converters.penn_action import \
-    convert_penn_action  # noqa: E402
+    convert_penn_action
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,8 +48,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'k)')
     parser.add_argument('--limit', type=int,
                         help='convert only the first N files (by name)')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='do not show a progress bar')
+    add_progress_option(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.val_fraction < 1:
         parser.error('--val-fraction must be in [0, 1)')
@@ -65,21 +58,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the conversion; returns the exit status."""
     args = parse_args(argv)
-    try:
-        result = convert_penn_action(
-            args.labels_dir,
-            args.out,
-            val_fraction=args.val_fraction,
-            seed=args.seed,
-            label_map=args.label_map,
-            limit=args.limit,
-            show_progress=not args.no_progress)
-    except (ConversionError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
+    result = run_conversion(
+        convert_penn_action,
+        args.labels_dir,
+        args.out,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        label_map=args.label_map,
+        limit=args.limit,
+        show_progress=not args.no_progress)
+    if result is None:
         return 1
-    print(f'wrote {result.num_annotations} annotations to {result.out}')
-    for name, size in result.split_sizes.items():
-        print(f'  {name}: {size}')
+    print_split_summary(result)
     if result.label_map:
         print(f'class names written to {result.label_map}')
     return 0

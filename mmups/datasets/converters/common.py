@@ -1,8 +1,11 @@
 """Helpers shared by the dataset converters."""
+import argparse
 import os
 import os.path as osp
 import pickle
-from typing import Any, Dict, Hashable, Iterable, Iterator, List, Optional
+import sys
+from typing import (Any, Callable, Dict, Hashable, Iterable, Iterator, List,
+                    Optional)
 from typing import Sequence, Tuple, TypeVar
 
 import numpy as np
@@ -129,3 +132,33 @@ def stratified_split(names: Sequence[str], labels: Sequence[Hashable],
 def sidecar_path(out: str, suffix: str) -> str:
     """A file beside ``out``: ``a/ntu60_3d.pkl`` -> ``a/ntu60_3d<suffix>``."""
     return osp.splitext(out)[0] + suffix
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--no-progress`` option every converter script has."""
+    parser.add_argument('--no-progress', action='store_true',
+                        help='do not show a progress bar')
+
+
+def run_conversion(convert: Callable[..., T], *args: Any,
+                   errors: Tuple[type, ...] = (ConversionError,
+                                               FileNotFoundError),
+                   **kwargs: Any) -> Optional[T]:
+    """Run a converter for a command-line tool.
+
+    Returns its result, or None after printing ``error: <message>`` (which
+    names the bad file) to stderr when the input is malformed or missing,
+    so that the script exits with status 1 instead of a traceback.
+    """
+    try:
+        return convert(*args, **kwargs)
+    except errors as e:
+        print(f'error: {e}', file=sys.stderr)
+        return None
+
+
+def print_split_summary(result: Any) -> None:
+    """Print what a skeleton-pkl converter wrote: annotations and splits."""
+    print(f'wrote {result.num_annotations} annotations to {result.out}')
+    for name, size in result.split_sizes.items():
+        print(f'  {name}: {size}')
