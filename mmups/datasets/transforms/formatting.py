@@ -10,6 +10,10 @@ from mmups.registry import TRANSFORMS
 from mmups.skeleton import get_layout
 from mmups.structures import UPSDataSample, task_kind
 
+#: Result keys :class:`PackUPSInputs` copies into the metainfo by default.
+DEFAULT_META_KEYS = ('frame_dir', 'total_frames', 'img_shape', 'obs_ratio',
+                     'target_img_path', 'sample_idx', 'category_id')
+
 
 @TRANSFORMS.register_module()
 class PackUPSInputs(BaseTransform):
@@ -43,10 +47,7 @@ class PackUPSInputs(BaseTransform):
                  layout: str,
                  label_set: Optional[str] = None,
                  dataset: Optional[str] = None,
-                 meta_keys: Sequence[str] = (
-                     'frame_dir', 'total_frames', 'img_shape', 'obs_ratio',
-                     'target_img_path', 'sample_idx', 'category_id')
-                 ) -> None:
+                 meta_keys: Sequence[str] = DEFAULT_META_KEYS) -> None:
         self.kind = task_kind(task)
         get_layout(layout)  # fails early on an unknown layout
         if self.kind != 'pe' and label_set is None:

@@ -89,9 +89,71 @@ class MPJPEMetric(MPJPE):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """MMPose's errors, scaled by ``unit_scale``."""
+        flat_errors = None
+        if self.mode == 'p-mpjpe':
+            results, flat_errors = _set_aside_degenerate(results)
         metrics = super().compute_metrics(results)
+        if flat_errors is not None:
+            _add_degenerate_errors(metrics, results, flat_errors,
+                                   self.mode.upper())
         error_name = self.mode.upper()
         metrics.pop(f'{error_name}_{_NO_ACTION}', None)
         if not self.per_action:
             metrics = {error_name: metrics[error_name]}
         return {k: float(v) * self.unit_scale for k, v in metrics.items()}
+
+
+# A predicted pose whose joints all coincide (an untrained model's constant
+# output) has no rotation or scale for Procrustes alignment to estimate, and
+# MMPose's alignment divides by its zero spread (NaN). Its best similarity
+# transform has scale 0 and puts every joint on the target's centroid, so its
+# P-MPJPE is the target joints' mean distance from their centroid. Such
+# frames are evaluated here and given to MMPose as exact predictions (error
+# 0), and their errors are added back to its joint-weighted means.
+
+
+def _set_aside_degenerate(results: List[dict], eps: float = 1e-12):
+    """Replace predictions without spread by their targets.
+
+    Returns:
+        (results, errors): results with those frames' predictions replaced,
+        and per result the (F, J) Procrustes errors of the replaced frames
+        (zeros elsewhere), or None where no frame was replaced.
+    """
+    out, errors = [], []
+    for result in results:
+        pred, gt = result['pred_coords'], result['gt_coords']
+        mask = result['mask']
+        spread = ((pred - pred.mean(axis=-2, keepdims=True))**2).sum((-2, -1))
+        flat = spread <= eps  # (F,)
+        if not flat.any():
+            out.append(result)
+            errors.append(None)
+            continue
+        error = np.zeros(mask.shape, np.float64)
+        for f in np.flatnonzero(flat):
+            visible = gt[f][mask[f]]
+            if len(visible):
+                error[f] = np.linalg.norm(gt[f] - visible.mean(0), axis=-1)
+        pred = np.where(flat[:, None, None], gt, pred)
+        out.append(dict(result, pred_coords=pred))
+        errors.append(error * mask)
+    return out, errors
+
+
+def _add_degenerate_errors(metrics: Dict[str, float], results: List[dict],
+                           errors: List[Optional[np.ndarray]],
+                           name: str) -> None:
+    """Add the set-aside frames' errors to MMPose's means, which average
+    over visible joints (overall and per action category)."""
+    mask = np.concatenate([r['mask'] for r in results])
+    error = np.concatenate([
+        np.zeros(r['mask'].shape) if e is None else e
+        for r, e in zip(results, errors)])
+    categories = np.array([
+        a.split('_')[0] for r in results for a in r['actions']])
+    metrics[name] += error.sum() / max(mask.sum(), 1)
+    for category in np.unique(categories):
+        rows = categories == category
+        metrics[f'{name}_{category}'] += \
+            error[rows].sum() / max(mask[rows].sum(), 1)

@@ -64,6 +64,10 @@ class RoutedEncoder(BaseModule):
         mlp_ratio: TEM MLP hidden size / (V_c * d).
         drop: dropout in the TEM.
         gumbel_tau: Gumbel-Softmax temperature.
+        hard: hard (one-hot, straight-through) Gumbel-Softmax samples in
+            training; False mixes the outputs of all blocks of a layer with
+            the soft sample's weights (implies ``compute_unselected``).
+        score_std: standard deviation of the initial routing scores.
         compute_unselected: see above.
         norm_cfg: normalisation config of the SEM GCN blocks.
     """
@@ -78,6 +82,8 @@ class RoutedEncoder(BaseModule):
                  mlp_ratio: float = 2.0,
                  drop: float = 0.,
                  gumbel_tau: float = 1.0,
+                 hard: bool = True,
+                 score_std: float = 1.0,
                  compute_unselected: bool = False,
                  norm_cfg: dict = dict(type='GN', num_groups=1),
                  init_cfg: Optional[dict] = None) -> None:
@@ -88,15 +94,16 @@ class RoutedEncoder(BaseModule):
         self.num_blocks = num_blocks
         self.num_tasks = num_tasks
         self.gumbel_tau = gumbel_tau
-        self.compute_unselected = compute_unselected
+        self.hard = hard
+        self.compute_unselected = compute_unselected or not hard
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 SEMTEMBlock(embed_dims, self.num_joints, num_heads, mlp_ratio,
                             drop, norm_cfg) for _ in range(num_blocks))
             for _ in range(num_layers))
-        # std q**-0.25 for both makes the scores B . tau start at unit
-        # variance: neither saturated nor flat Gumbel-Softmax inputs.
-        std = task_dims**-0.25
+        # std (score_std / sqrt(q))**0.5 for both makes the scores B . tau
+        # start with standard deviation score_std.
+        std = (score_std / task_dims**0.5)**0.5
         self.block_embeddings = nn.Parameter(
             torch.randn(num_layers, num_blocks, task_dims) * std)
         self.task_embeddings = nn.Parameter(
@@ -114,7 +121,8 @@ class RoutedEncoder(BaseModule):
         """
         scores = self.route_scores(task)
         if self.training:
-            return F.gumbel_softmax(scores, tau=self.gumbel_tau, hard=True)
+            return F.gumbel_softmax(scores, tau=self.gumbel_tau,
+                                    hard=self.hard)
         return F.one_hot(scores.argmax(-1), self.num_blocks).to(scores.dtype)
 
     @torch.no_grad()

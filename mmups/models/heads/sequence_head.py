@@ -157,7 +157,8 @@ class SequenceHead(BaseModule):
         nn.init.normal_(self.pos_embed, std=0.02)
 
     # ----------------------------------------------------------------- parts
-    def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5) -> Tensor:
+    def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5,
+                    num_reference_tokens: Optional[int] = None) -> Tensor:
         """Project the vocabulary text embeddings to the decoder width.
 
         The table is first standardised per dimension over its K rows (no
@@ -169,14 +170,20 @@ class SequenceHead(BaseModule):
 
         Args:
             vocab_table: (K, D_text) text embeddings of the vocabulary.
+            num_reference_tokens: take the statistics from the first rows
+                only (the vocabulary the model was trained with), so that
+                rows appended at inference (new class names) neither shift
+                the trained tokens nor are standardised differently.
+                None: all K rows.
 
         Returns:
             E: (K, C) token embeddings, also the output classifier.
         """
         # Statistics in float32 even when the table arrives in half precision.
         table = vocab_table.float()
-        mean = table.mean(dim=0, keepdim=True)
-        std = table.std(dim=0, unbiased=False, keepdim=True)
+        reference = table[:num_reference_tokens]
+        mean = reference.mean(dim=0, keepdim=True)
+        std = reference.std(dim=0, unbiased=False, keepdim=True)
         table = ((table - mean) / (std + eps)).to(self.vocab_proj.weight.dtype)
         return self.vocab_norm(self.vocab_proj(table))
 
@@ -308,7 +315,9 @@ class SequenceHead(BaseModule):
                  grammar: Optional[Grammar] = None,
                  max_length: Optional[int] = None,
                  use_cache: bool = True,
-                 stop_ids: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                 stop_ids: Optional[Tensor] = None,
+                 num_reference_tokens: Optional[int] = None
+                 ) -> Dict[str, Tensor]:
         """Greedy batched decoding.
 
         Every step appends the arg-max token of each unfinished sample. A
@@ -334,6 +343,7 @@ class SequenceHead(BaseModule):
                 every step (same tokens, slower).
             stop_ids: (M,) long, without a grammar: tokens that end a
                 sequence (None: run to ``max_length``).
+            num_reference_tokens: see :meth:`embed_vocab`.
 
         Returns:
             dict with
@@ -361,7 +371,8 @@ class SequenceHead(BaseModule):
         # ``limit`` input positions (BOS + limit - 1 tokens).
         self._check_length(limit)
 
-        vocab_embed = self.embed_vocab(vocab_table)
+        vocab_embed = self.embed_vocab(
+            vocab_table, num_reference_tokens=num_reference_tokens)
         memory = self.embed_memory(memory)
         caches = ([dict(self={}, cross={}) for _ in self.blocks]
                   if use_cache else None)

@@ -162,6 +162,7 @@ class UnifiedVocabulary(nn.Module):
 
         action_texts, self._label_names, self._action_ids = \
             self._collect_actions(label_sets)
+        self._added_texts: List[str] = []
         self.num_action_tokens = len(action_texts)
         self.prompts: List[str] = (
             action_texts + self._coord_prompts(coord_prompts) +
@@ -176,11 +177,11 @@ class UnifiedVocabulary(nn.Module):
                                                 pooling, self.prompts)
         self.cache_path = osp.join(self.cache_dir, self.cache_key + '.npz')
 
-        embeddings = None if rebuild_cache else self._load_cache()
-        self.cache_hit = embeddings is not None
-        if embeddings is None:
-            embeddings = self._build_embeddings()
+        embeddings, self.cache_hit = self._embed(self.prompts, rebuild_cache)
         self.register_buffer('embeddings', embeddings, persistent=True)
+        #: Rows of ``embeddings`` the model was trained with; label sets
+        #: added at inference (:meth:`add_label_set`) append rows after them.
+        self.num_base_tokens = self.num_tokens
 
     # ------------------------------------------------------------ building
     @staticmethod
@@ -267,9 +268,24 @@ class UnifiedVocabulary(nn.Module):
         return hashlib.sha256(
             _canonical_json(payload).encode('utf-8')).hexdigest()
 
-    def _load_cache(self) -> Optional[Tensor]:
-        """Embeddings (num_tokens, D) from the cache file, or None."""
-        path = self.cache_path
+    def _cache_path(self, prompts: Sequence[str]) -> str:
+        key = self.compute_cache_key(self.text_model_identity, self.pooling,
+                                     prompts)
+        return osp.join(self.cache_dir, key + '.npz')
+
+    def _embed(self, prompts: List[str],
+               rebuild_cache: bool = False) -> Tuple[Tensor, bool]:
+        """(len(prompts), D) text embeddings of ``prompts`` from the cache,
+        else from the text model (then cached), and whether it was a cache
+        hit."""
+        embeddings = None if rebuild_cache else self._load_cache(prompts)
+        if embeddings is not None:
+            return embeddings, True
+        return self._build_embeddings(prompts), False
+
+    def _load_cache(self, prompts: List[str]) -> Optional[Tensor]:
+        """Embeddings (len(prompts), D) from their cache file, or None."""
+        path = self._cache_path(prompts)
         if not osp.isfile(path):
             return None
         try:
@@ -289,7 +305,7 @@ class UnifiedVocabulary(nn.Module):
             warnings.warn(msg, stacklevel=2)
             print_log(msg, logger='current', level=logging.WARNING)
             return None
-        if stored_prompts != self.prompts:
+        if stored_prompts != list(prompts):
             print_log(
                 f'UnifiedVocabulary: cache file {path} holds other prompts; '
                 'recomputing it.',
@@ -301,7 +317,7 @@ class UnifiedVocabulary(nn.Module):
             logger='current')
         return torch.from_numpy(embeddings)
 
-    def _build_embeddings(self) -> Tensor:
+    def _build_embeddings(self, prompts: List[str]) -> Tensor:
         # Imported here so that a cache hit never imports the text model code.
         from .text_encoder import TextEncoder, TextModelUnavailableError
         try:
@@ -309,45 +325,46 @@ class UnifiedVocabulary(nn.Module):
         except TextModelUnavailableError as e:
             raise TextModelUnavailableError(
                 f'{e}\nThe cache file this vocabulary needs is named '
-                f'{osp.basename(self.cache_path)} and is looked for in '
+                f'{osp.basename(self._cache_path(prompts))} and is looked '
+                f'for in '
                 f'{self.cache_dir}.') from e
         print_log(
-            f'UnifiedVocabulary: building {len(self.prompts)} token '
+            f'UnifiedVocabulary: building {len(prompts)} token '
             f'embeddings with text model {self.text_model_identity}',
             logger='current')
-        embeddings = encoder.embed(self.prompts).contiguous()
-        if embeddings.shape[0] != len(self.prompts):
+        embeddings = encoder.embed(prompts).contiguous()
+        if embeddings.shape[0] != len(prompts):
             raise RuntimeError('text encoder returned '
                                f'{embeddings.shape[0]} embeddings for '
-                               f'{len(self.prompts)} prompts')
+                               f'{len(prompts)} prompts')
+        path = self._cache_path(prompts)
         meta = dict(
             format=CACHE_FORMAT,
-            key=self.cache_key,
+            key=osp.splitext(osp.basename(path))[0],
             text_model=self.text_model_identity,
             pooling=self.pooling,
             loaded_model=encoder.loaded_config(),
             num_action_tokens=self.num_action_tokens,
             num_bins=self.num_bins)
-        self._write_cache(embeddings.numpy(), meta)
+        self._write_cache(embeddings.numpy(), meta, prompts, path)
         del encoder
         return embeddings
 
-    def _write_cache(self, embeddings: np.ndarray, meta: Dict[str,
-                                                              Any]) -> None:
-        path = self.cache_path
+    def _write_cache(self, embeddings: np.ndarray, meta: Dict[str, Any],
+                     prompts: List[str], path: str) -> None:
         tmp = None
         try:
             os.makedirs(self.cache_dir, exist_ok=True)
             # Write a temp file beside the target, then rename it in one
             # step: readers see either no file or a complete one.
             fd, tmp = tempfile.mkstemp(
-                prefix=f'.{self.cache_key[:16]}.', suffix='.tmp',
+                prefix=f'.{meta["key"][:16]}.', suffix='.tmp',
                 dir=self.cache_dir)
             with os.fdopen(fd, 'wb') as f:
                 np.savez(
                     f,
                     embeddings=embeddings.astype(np.float32, copy=False),
-                    prompts=np.array(self.prompts, dtype=np.str_),
+                    prompts=np.array(prompts, dtype=np.str_),
                     meta=np.array(_canonical_json(meta), dtype=np.str_))
                 f.flush()
                 os.fsync(f.fileno())
@@ -370,8 +387,10 @@ class UnifiedVocabulary(nn.Module):
     # --------------------------------------------------------------- sizes
     @property
     def num_tokens(self) -> int:
-        """Vocabulary size ``n_cls + 3 * num_bins + 3``."""
-        return self.num_action_tokens + 3 * self.num_bins + len(EOT_KINDS)
+        """Vocabulary size ``n_cls + 3 * num_bins + 3`` (plus the tokens of
+        label sets added by :meth:`add_label_set`)."""
+        return (self.num_action_tokens + 3 * self.num_bins + len(EOT_KINDS) +
+                len(self._added_texts))
 
     @property
     def text_dims(self) -> int:
@@ -521,6 +540,52 @@ class UnifiedVocabulary(nn.Module):
         valid = (ids >= 0) & (ids < self.num_tokens)
         return torch.where(valid, lookup[ids.clamp(0, self.num_tokens - 1)],
                            torch.full_like(ids, -1))
+
+    # -------------------------------------------------------- open vocabulary
+    def add_label_set(self, name: str, class_names: Sequence[str]) -> Tensor:
+        """Add a label set of new class names, for inference only.
+
+        Action tokens are text embeddings, so classes never seen in training
+        can be scored by embedding their names with the same text model (or
+        its cache). Names already in the vocabulary keep their token; new
+        names become tokens appended after all trained tokens, so the ids of
+        trained tokens do not change.
+
+        Args:
+            name: name of the new label set (must not exist yet).
+            class_names: its class names, in label order.
+
+        Returns:
+            LongTensor (K,): the token id of each class.
+
+        Raises:
+            ValueError: an existing label set name, or empty / repeated
+                class names.
+        """
+        if name in self._label_names:
+            raise ValueError(f'Label set {name!r} already exists; known label '
+                             f'sets: {list(self._label_names)}')
+        _, set_names, _ = self._collect_actions({name: list(class_names)})
+        token_of = {text: ids for text, ids in self._token_lookup().items()}
+        new = [t for t in set_names[name] if t not in token_of]
+        if new:
+            embeddings, _ = self._embed(new)
+            start = self.num_tokens
+            self.embeddings = torch.cat(
+                [self.embeddings, embeddings.to(self.embeddings)], dim=0)
+            self._added_texts += new
+            self.prompts = self.prompts + new
+            token_of.update({t: start + i for i, t in enumerate(new)})
+        self._label_names[name] = set_names[name]
+        self._action_ids[name] = [token_of[t] for t in set_names[name]]
+        return self.action_token_ids(name)
+
+    def _token_lookup(self) -> Dict[str, int]:
+        """Class text -> token id of every action token."""
+        lookup: Dict[str, int] = {}
+        for set_name, texts in self._label_names.items():
+            lookup.update(zip(texts, self._action_ids[set_name]))
+        return lookup
 
     def extra_repr(self) -> str:
         return (f'num_tokens={self.num_tokens}, actions='

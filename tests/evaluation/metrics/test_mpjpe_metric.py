@@ -53,3 +53,25 @@ def test_skip_list():
                           pose((2, 0, 0), ['S9_Eating.1_0.jpg'])])
     assert metric.evaluate(2) == pytest.approx(
         {'MPJPE': 2.0, 'MPJPE_Eating': 2.0})
+
+
+def test_p_mpjpe_of_a_constant_prediction_is_finite():
+    """A pose without spread (an untrained model's output) aligns to the
+    target's centroid instead of making MMPose's Procrustes divide by 0."""
+    rng = np.random.default_rng(0)
+    gt = rng.normal(size=(1, 17, 3))
+    sample = dict(task='pe3d',
+                  gt_instances=dict(lifting_target=gt,
+                                    lifting_target_visible=np.ones(
+                                        (1, 17, 1), np.float32)),
+                  pred_instances=dict(keypoints=np.full((1, 17, 3), 0.2)),
+                  target_img_path=['S1_Walking.54138969_000001.jpg'])
+    metric = MPJPEMetric(mode='p-mpjpe', unit_scale=1.)
+    metric.process(None, [sample])
+    result = metric.evaluate(1)
+    expected = np.linalg.norm(gt[0] - gt[0].mean(0), axis=-1).mean()
+    assert result['P-MPJPE'] == pytest.approx(expected)
+    # Poses with spread are untouched: a perfect prediction scores 0.
+    metric = MPJPEMetric(mode='p-mpjpe', unit_scale=1.)
+    metric.process(None, [dict(sample, pred_instances=dict(keypoints=gt))])
+    assert metric.evaluate(1)['P-MPJPE'] == pytest.approx(0, abs=1e-6)

@@ -190,3 +190,28 @@ def test_constrained_decoding_stays_in_the_grammar():
                         assert grammar.allowed(step)[i, token], (task, step)
             for cached, uncached in zip(*outputs):
                 assert torch.equal(cached, uncached)
+
+
+@pytest.mark.parametrize('memory_tokens', ['frame', 'joint'])
+def test_decoder_memory_tokens(memory_tokens):
+    model = build_tiny(memory_tokens=memory_tokens).eval()
+    data = batch(model, 'ar3d', n=2, frames=6)
+    samples = data['data_samples']
+    data['inputs'][1, 1] = 0  # sample 1 has no second person
+    tokens, memory, mask = model.encode(data['inputs'], samples, 'ar3d')
+    n, m, t, v, d = tokens.shape
+    if memory_tokens == 'frame':
+        assert memory.shape == (n, m * t, v * d)
+        assert torch.equal(memory[0, t], tokens[0, 1, 0].flatten())
+        assert mask[1].tolist() == [True] * t + [False] * t
+    else:
+        assert memory.shape == (n, m * t * v, d)
+        assert mask[1, m * t * v // 2:].sum() == 0
+    assert model.head.memory_proj.in_features == memory.shape[-1]
+    preds = model(**data, mode='predict')
+    assert all(0 <= int(p.pred_label) < 4 for p in preds)
+
+
+def test_unknown_memory_tokens():
+    with pytest.raises(ValueError, match='memory_tokens'):
+        build_tiny(memory_tokens='pixels')

@@ -108,3 +108,43 @@ def test_single_block_and_bad_task():
     assert enc.get_routes().eq(0).all()
     with pytest.raises(ValueError, match='out of range'):
         enc(x, mask, 4)
+
+
+@pytest.mark.parametrize('score_std', [1.0, 4.0])
+def test_initial_score_spread(score_std):
+    torch.manual_seed(0)
+    enc = RoutedEncoder(embed_dims=4, num_layers=64, num_blocks=8,
+                        num_tasks=4, task_dims=256, num_heads=2,
+                        score_std=score_std)
+    scores = torch.einsum('lhq,mq->mlh', enc.block_embeddings,
+                          enc.task_embeddings)
+    assert scores.std().item() == pytest.approx(score_std, rel=0.1)
+
+
+def test_spread_scores_make_initial_routes_stable():
+    """With score_std=4 a task's training route is nearly always its
+    argmax route; with unit scores it often is not."""
+    def agreement(score_std):
+        enc = make(score_std=score_std).train()
+        best = enc.route_scores(0).argmax(-1)
+        draws = torch.stack([enc.select_blocks(0).argmax(-1)
+                             for _ in range(200)])
+        return (draws == best).float().mean().item()
+
+    assert agreement(4.0) > 0.95 > agreement(1.0)
+
+
+def test_soft_routing_mixes_all_blocks():
+    enc = make(hard=False).train()
+    assert enc.compute_unselected
+    weights = enc.select_blocks(0)
+    assert torch.allclose(weights.sum(-1), torch.ones(3))
+    assert ((weights > 0) & (weights < 1)).all()
+    x, mask = inputs()
+    enc(x, mask, task=0).square().mean().backward()
+    for layer in enc.layers:  # every block learns from every batch
+        for block in layer:
+            assert any(p.grad is not None and p.grad.abs().sum() > 0
+                       for p in block.parameters())
+    # Evaluation still picks one block per layer.
+    assert torch.equal(enc.eval().select_blocks(0).sum(-1), torch.ones(3))

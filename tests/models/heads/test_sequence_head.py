@@ -155,6 +155,22 @@ def test_vocab_standardisation_separates_near_duplicates():
                           head.embed_vocab(vocab), atol=1e-4)
 
 
+def test_appended_tokens_leave_trained_tokens_unchanged():
+    """Rows appended at inference (new class names) are standardised with
+    the trained rows' statistics, so trained tokens' logits do not move."""
+    head = make_head().eval()
+    memory, mask, task, vocab = make_inputs(2, seed=4)
+    extra = torch.cat([vocab, vocab[:2] * 1.5 + 0.3])
+    out = head.generate(memory, mask, task, vocab, max_length=1)
+    wide = head.generate(memory, mask, task, extra, max_length=1,
+                         num_reference_tokens=NUM_TOKENS)
+    assert torch.allclose(wide['first_logits'][:, :NUM_TOKENS],
+                          out['first_logits'], atol=1e-5)
+    shifted = head.generate(memory, mask, task, extra, max_length=1)
+    assert not torch.allclose(shifted['first_logits'][:, :NUM_TOKENS],
+                              out['first_logits'], atol=1e-3)
+
+
 def test_loss_matches_eq3_and_padding():
     head = make_head()
     memory, mask, task, vocab = make_inputs(3, seed=3, num_masked=2)

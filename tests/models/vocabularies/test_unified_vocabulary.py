@@ -300,3 +300,26 @@ def test_packaged_default_model():
     walking, together = emb[0], emb[1]
     depth5 = emb[vocab.prompts.index('The 5-th depth coordinate')]
     assert walking @ together > walking @ depth5
+
+
+def test_add_label_set_appends_new_names_only(count_encoders):
+    vocab = build()
+    base = vocab.embeddings.clone()
+    trained_eot = vocab.eot_token_id('ar')
+    ids = vocab.add_label_set('mine', ['sit down', 'wave hand', 'bow'])
+    # A known name keeps its token; new names follow every trained token.
+    assert ids.tolist() == [1, base.shape[0], base.shape[0] + 1]
+    assert vocab.num_base_tokens == base.shape[0]
+    assert vocab.num_tokens == base.shape[0] + 2 == len(vocab.embeddings)
+    assert torch.equal(vocab.embeddings[:base.shape[0]], base)
+    assert vocab.eot_token_id('ar') == trained_eot
+    assert vocab.label_names('mine') == ['sit down', 'wave hand', 'bow']
+    assert vocab.labels_from_token_ids('mine', ids).tolist() == [0, 1, 2]
+    # The new rows are the text model's embeddings of the names.
+    fresh = build(label_sets=dict(x=['wave hand', 'bow']))
+    assert torch.allclose(vocab.embeddings[-2:], fresh.embeddings[:2],
+                          atol=1e-6)
+    with pytest.raises(ValueError, match="'mine' already exists"):
+        vocab.add_label_set('mine', ['run'])
+    with pytest.raises(ValueError, match='appears twice'):
+        vocab.add_label_set('other', ['run', 'run'])

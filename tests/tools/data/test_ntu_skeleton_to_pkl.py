@@ -1,6 +1,6 @@
 """tools/data/ntu_skeleton_to_pkl.py and mmups.datasets.converters.ntu."""
 import pickle
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import numpy as np
 import pytest
@@ -9,38 +9,7 @@ from mmups.datasets.converters.common import ConversionError
 from mmups.datasets.converters.ntu import (convert_ntu, ntu_splits,
                                            parse_sample_name,
                                            read_skeleton_file, select_bodies)
-
-Body = Tuple[str, np.ndarray]  # (bodyID, (25, 3) x y z)
-
-
-def _num(value: float) -> str:
-    # Shortest text that reads back to the same float32, as the recorder's
-    # 7 significant digits do for its own values.
-    return np.format_float_positional(np.float32(value), unique=True,
-                                      trim='-')
-
-
-def write_skeleton(path: str, frames: Sequence[Sequence[Body]]) -> None:
-    """Write ``frames`` in the NTU RGB+D ``.skeleton`` text format."""
-    lines: List[str] = [str(len(frames))]
-    for bodies in frames:
-        lines.append(str(len(bodies)))
-        for body_id, xyz in bodies:
-            # bodyID clipedEdges handLeftConfidence handLeftState
-            # handRightConfidence handRightState isResticted leanX leanY
-            # trackingState
-            lines.append(f'{body_id} 0 1 1 1 1 0 0.01521 -0.2083 2')
-            lines.append(str(len(xyz)))
-            for x, y, z in xyz:
-                # depthX depthY colorX colorY: a pinhole view of the joint.
-                u, v = 256 + 365 * x / z, 212 - 365 * y / z
-                cu, cv = 960 + 1060 * x / z, 540 - 1060 * y / z
-                lines.append(' '.join(
-                    [_num(x), _num(y), _num(z),
-                     _num(u), _num(v), _num(cu), _num(cv),
-                     '0.1', '0.2', '0.3', '0.9', '2']))
-    with open(path, 'w') as f:
-        f.write('\r\n'.join(lines) + '\r\n')  # the recorder's line endings
+from mmups.testing.ntu_skeleton import write_skeleton
 
 
 def real_clip(path: str) -> np.ndarray:

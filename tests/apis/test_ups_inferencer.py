@@ -1,0 +1,201 @@
+"""UPSInferencer and tools/infer.py: every task, every input kind, pictures,
+the open vocabulary and the errors users meet."""
+import importlib.util
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmups.apis import (CheckpointMismatchError, SkeletonInputError,
+                        UPSInferencer, init_model)
+from mmups.datasets.demo_data import (DEMO_ACTIONS, h36m_to_coco, h36m_to_ntu,
+                                      project_to_image, synthesize_motion)
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DEMO = osp.join(ROOT, 'configs', 'ups', 'ups_demo.py')
+TINY = osp.join(ROOT, 'configs', '_base_', 'models', 'ups_tiny.py')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mmups_tools_infer', osp.join(ROOT, 'tools', 'infer.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def demo_model(tmp_path_factory):
+    """The demo config (its test pipelines) with a small random model and an
+    inline label set, saved as config file + checkpoint."""
+    folder = tmp_path_factory.mktemp('demo_model')
+    cfg = Config.fromfile(DEMO)
+    tiny = Config.fromfile(TINY)
+    cfg.model.vocabulary.label_sets = dict(demo=list(DEMO_ACTIONS))
+    cfg.model.vocabulary.text_model = tiny.model.vocabulary.text_model
+    cfg.model.vocabulary.num_bins = 32
+    cfg.model.vocabulary.cache_dir = str(folder / 'cache')
+    config = str(folder / 'ups_demo_small.py')
+    cfg.dump(config)
+    torch.manual_seed(0)
+    model = init_model(config)
+    checkpoint = str(folder / 'random.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return config, checkpoint
+
+
+@pytest.fixture(scope='module')
+def inferencer(demo_model):
+    return UPSInferencer(*demo_model, device='cpu')
+
+
+def motion(label=3, frames=40, seed=0):
+    """(T, 17, 3) Human3.6M-order world joints of a demo action."""
+    return synthesize_motion(label, frames, np.random.default_rng(seed))
+
+
+def test_action_recognition_on_arrays(inferencer):
+    clip3d = h36m_to_ntu(motion())  # (T, 25, 3): one person, NTU layout
+    clip2d = project_to_image(h36m_to_coco(motion(seed=1)),
+                              np.random.default_rng(2))[None]  # (1, T, 17, 2)
+    out = inferencer([clip3d, clip2d], task='ar', top_k=3)
+    first, second = out['predictions']
+    assert (first['task'], first['layout']) == ('ar3d', 'nturgb+d')
+    assert (second['task'], second['layout']) == ('ar2d', 'coco')
+    for pred in out['predictions']:
+        scores = np.asarray(pred['scores'])
+        assert scores.shape == (len(DEMO_ACTIONS), )
+        assert scores.sum() == pytest.approx(1, abs=1e-4)
+        top = [item['score'] for item in pred['topk']]
+        assert len(top) == 3 and top == sorted(top, reverse=True)
+        assert pred['topk'][0]['name'] == DEMO_ACTIONS[pred['pred_label']]
+    # Batching does not change results.
+    single = inferencer([clip3d], task='ar', batch_size=1)['predictions'][0]
+    assert np.allclose(single['scores'], first['scores'], atol=1e-5)
+
+
+def test_early_prediction_curve(inferencer, tmp_path):
+    clip = h36m_to_ntu(motion(frames=50))
+    out = inferencer(clip, task='eap', ratios=(0.2, 0.6, 1.0),
+                     out_dir=str(tmp_path))
+    pred = out['predictions'][0]
+    assert pred['task'] == 'eap3d' and pred['ratios'] == [0.2, 0.6, 1.0]
+    assert np.asarray(pred['scores']).shape == (3, len(DEMO_ACTIONS))
+    assert len(pred['pred_labels']) == 3
+    names = [osp.basename(f) for f in out['visualization'][0]]
+    assert names == ['000_input_input.png', '000_input_input.gif',
+                     '000_input_early_prediction.png']
+    assert all(osp.getsize(f) > 0 for f in out['visualization'][0])
+
+
+def test_pose_estimation_lifts_every_frame(inferencer):
+    coco = project_to_image(h36m_to_coco(motion(frames=12)),
+                            np.random.default_rng(0))  # (T, 17, 2) pixels
+    out = inferencer(coco[None], task='pe', layout='coco',
+                     img_shape=(480, 640))
+    pred = out['predictions'][0]
+    assert pred['task'] == 'pe3d' and pred['units'] == 'mm'
+    assert pred['keypoints_3d'].shape == (1, 12, 17, 3)
+    assert pred['joint_names'][0] == 'pelvis'
+    # Decoded bins lie inside the vocabulary's coordinate range (+-1.2 m).
+    assert np.abs(pred['keypoints_3d']).max() <= 1200
+    with pytest.raises(SkeletonInputError, match='lifts 2D joints'):
+        inferencer(h36m_to_ntu(motion(frames=5)), task='pe')
+
+
+def test_open_vocabulary_keeps_trained_classes(demo_model):
+    """New class names are scored beside trained ones without moving the
+    trained tokens: trained classes keep their relative scores."""
+    clip = h36m_to_ntu(motion(label=0))
+    trained = UPSInferencer(*demo_model, device='cpu')(clip)['predictions'][0]
+    names = ['jump up', 'wave right hand', 'juggling balls', 'reading']
+    inferencer = UPSInferencer(*demo_model, device='cpu', labels=names)
+    pred = inferencer(clip)['predictions'][0]
+    assert pred['class_names'] == names
+    scores = np.asarray(pred['scores'])
+    assert scores.sum() == pytest.approx(1, abs=1e-4)
+    old = np.asarray(trained['scores'])[[DEMO_ACTIONS.index(n)
+                                         for n in names[:2]]]
+    assert scores[0] / scores[1] == pytest.approx(old[0] / old[1], rel=1e-3)
+    assert inferencer.model.vocabulary.num_tokens == \
+        inferencer.model.vocabulary.num_base_tokens + 2
+
+
+def test_cli_writes_json_and_pictures(demo_model, tmp_path, capsys):
+    clip = tmp_path / 'clip.npy'
+    np.save(clip, h36m_to_ntu(motion()))
+    out_dir = tmp_path / 'out'
+    load_tool().main([*demo_model, str(clip), '--task', 'ar', '--out-dir',
+                      str(out_dir), '--top-k', '2'])
+    printed = capsys.readouterr().out
+    assert 'task ar3d' in printed and '1. ' in printed and '2. ' in printed
+    with open(out_dir / 'results.json') as f:
+        results = json.load(f)
+    pred = results['predictions'][0]
+    assert pred['source'] == str(clip) and len(pred['topk']) == 2
+    for picture in results['pictures'][0]:
+        assert osp.getsize(picture) > 0
+
+
+def test_cli_on_the_real_samples(demo_model, shared_data, tmp_path):
+    tool = load_tool()
+    ntu = osp.join(shared_data, 'samples', 'ntu60_A005_example_skeleton.npy')
+    ucf = osp.join(shared_data, 'samples', 'ucf101_hrnet_coco17_example.pkl')
+    labels = tmp_path / 'labels.txt'
+    labels.write_text('drop\npick up\nsit down\n')
+    out = tool.main([*demo_model, ntu, '--task', 'ar', '--labels',
+                     str(labels), '--out-dir', str(tmp_path / 'ntu')])
+    pred = out['predictions'][0]
+    assert pred['layout'] == 'nturgb+d' and len(pred['topk']) == 3
+    out = tool.main([*demo_model, ucf, '--task', 'pe', '--out-dir',
+                     str(tmp_path / 'ucf')])
+    pred = out['predictions'][0]
+    # Both persons of the clip, every frame.
+    assert pred['keypoints_3d'].shape == (2, 163, 17, 3)
+    assert (tmp_path / 'ucf' / 'results.json').is_file()
+    assert any(f.endswith('_pose3d.png') for f in out['visualization'][0])
+
+
+def test_errors_name_the_file_and_problem(demo_model, tmp_path):
+    tool = load_tool()
+    bad = tmp_path / 'nan.npy'
+    clip = h36m_to_ntu(motion(frames=8))
+    clip[3, 2, 0] = np.nan
+    np.save(bad, clip)
+    with pytest.raises(SkeletonInputError, match=r'nan\.npy.*NaN'):
+        tool.main([*demo_model, str(bad)])
+    empty = tmp_path / 'empty.npy'
+    np.save(empty, np.zeros((0, 25, 3), np.float32))
+    with pytest.raises(SkeletonInputError, match='empty'):
+        tool.main([*demo_model, str(empty)])
+    wrong = tmp_path / 'wrong.npy'
+    np.save(wrong, np.ones((8, 25, 3), np.float32))
+    with pytest.raises(SkeletonInputError, match=r'wrong\.npy.*coco'):
+        tool.main([*demo_model, str(wrong), '--layout', 'coco'])
+    truncated = tmp_path / 'truncated.pkl'
+    truncated.write_bytes(b'\x80\x04\x95')
+    with pytest.raises(SkeletonInputError, match='truncated.pkl'):
+        tool.main([*demo_model, str(truncated)])
+    with pytest.raises(ValueError, match="Unknown task 'pose'"):
+        tool.main([*demo_model, str(wrong), '--task', 'pose'])
+    with pytest.raises(SkeletonInputError, match='missing.npy: no such file'):
+        tool.main([*demo_model, str(tmp_path / 'missing.npy')])
+
+
+def test_checkpoint_of_another_config_is_refused(demo_model, tmp_path):
+    torch.manual_seed(0)
+    tiny = init_model(TINY)
+    other = str(tmp_path / 'tiny.pth')
+    torch.save({'state_dict': tiny.state_dict()}, other)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'tiny\.pth does not fit the model'):
+        UPSInferencer(demo_model[0], other, device='cpu')
+    broken = tmp_path / 'broken.pth'
+    broken.write_bytes(b'not a checkpoint')
+    with pytest.raises(RuntimeError, match=r'broken\.pth'):
+        init_model(demo_model[0], str(broken))
+    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+        init_model(demo_model[0], str(tmp_path / 'nowhere.pth'))

