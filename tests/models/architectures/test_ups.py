@@ -14,10 +14,12 @@ CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', '..', 'configs')
 TINY = osp.join(CONFIG_DIR, '_base_', 'models', 'ups_tiny.py')
 
 
-def build_tiny(**overrides):
+def build_tiny(encoder=None, **overrides):
+    """The test-size UPS; ``encoder`` updates its encoder settings."""
     register_all_modules()
     cfg = Config.fromfile(TINY)
     cfg.model.update(overrides)
+    cfg.model.encoder.update(encoder or {})
     torch.manual_seed(0)
     return MODELS.build(cfg.model)
 
@@ -130,9 +132,13 @@ def test_overfits_one_batch_of_each_task():
 
     Routing stays stochastic in training (hard Gumbel-Softmax), so the
     learning rate is kept moderate: at 3e-3 route switches made some seeds
-    diverge. 300 rotations pass for every seed tried (0, 1, 2).
+    diverge. Unit routing scores (every route drawn often) make this a
+    check of every block; 300 rotations pass for every seed tried (0, 1, 2).
+    With the configs' score_std=4 the loss falls as far, but the greedy pose
+    decoding of this tiny model matched only about half of the bins exactly
+    after 300 rotations.
     """
-    model = build_tiny()
+    model = build_tiny(encoder=dict(score_std=1.0))
     tasks = ['pe3d', 'ar2d', 'eap3d', 'ar3d']
     batches = {}
     for seed, task in enumerate(tasks):
