@@ -199,3 +199,52 @@ def test_checkpoint_of_another_config_is_refused(demo_model, tmp_path):
         init_model(demo_model[0], str(broken))
     with pytest.raises(FileNotFoundError, match='nowhere.pth'):
         init_model(demo_model[0], str(tmp_path / 'nowhere.pth'))
+
+
+def test_open_vocabulary_scores_paraphrases_like_their_class(tmp_path):
+    """After brief training on three demo actions with the real (MiniLM)
+    text embeddings, a paraphrase of the true class, never seen in
+    training, outscores unrelated new names."""
+    from mmups.apis import load_skeletons
+    trained = ['wave right hand', 'squat down', 'jump up']
+    cfg = Config.fromfile(DEMO)
+    cfg.model.tasks = ('ar3d', )
+    cfg.model.vocabulary.label_sets = dict(demo=trained)
+    cfg.model.vocabulary.num_bins = 16
+    config = str(tmp_path / 'ar3d.py')
+    cfg.dump(config)
+    torch.manual_seed(0)
+    inferencer = UPSInferencer(config, device='cpu')
+    model = inferencer.model
+    rng = np.random.default_rng(0)
+
+    def clips(per_class):
+        labels = [k for k in range(3) for _ in range(per_class)]
+        motions = [h36m_to_ntu(synthesize_motion(
+            DEMO_ACTIONS.index(trained[k]), 32, rng)) for k in labels]
+        return [s for m in motions for s in load_skeletons(m)], labels
+
+    samples, labels = clips(16)
+    batches = list(inferencer.preprocess(samples, batch_size=48, task='ar'))
+    for sample, label in zip(batches[0]['data_samples'], labels):
+        sample.set_gt_label(label)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(80):
+        data = model.data_preprocessor(batches[0], training=True)
+        loss = model(**data, mode='loss')['loss']
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    model.eval()
+
+    names = ['waving the right hand', 'crouching', 'hopping',
+             'bench press', 'reading a book']
+    inferencer.set_labels(trained + names)
+    test, test_labels = clips(4)
+    scores = np.array([p['scores'] for p in
+                       inferencer(test, task='ar')['predictions']])
+    for k in range(3):
+        mean = scores[np.array(test_labels) == k].mean(0)
+        assert mean.argmax() == k, (trained[k], mean)
+        assert mean[3 + k] > mean[6:].max(), (trained[k], mean)
