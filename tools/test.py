@@ -4,9 +4,11 @@ Examples::
 
     python tools/test.py configs/ups/ups_demo.py work_dirs/ups_demo/iter_600.pth
     python tools/test.py CONFIG CKPT --dump predictions.pkl
+    python tools/test.py CONFIG CKPT --metrics-out metrics.json
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -27,6 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where the test log goes')
     parser.add_argument('--dump', help='also write every prediction (data '
                         'samples as dicts) to this .pkl file')
+    parser.add_argument('--metrics-out', help='also write the metrics to '
+                        'this .json file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', default='none',
@@ -62,7 +66,22 @@ def main(argv=None) -> dict:
         prepare_demo_data(**cfg.demo_data)
     check_data_files(cfg)  # names a missing file and its data/README section
     runner = Runner.from_cfg(cfg)
-    return runner.test()
+    metrics = runner.test()
+    if args.metrics_out:
+        write_metrics(metrics, args.metrics_out)
+    return metrics
+
+
+def write_metrics(metrics: dict, path: str) -> None:
+    """Write metrics as JSON, through a temporary file so that a failure
+    never leaves half a file."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump({k: float(v) if isinstance(v, (int, float)) else v
+                   for k, v in metrics.items()}, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py end to end on the demo config (tiny
 model, a few iterations): data generated on first use, checkpoints,
 --resume, evaluation of all four tasks, --dump."""
+import json
 import os.path as osp
 import pickle
 
@@ -69,8 +70,12 @@ def test_train_resume_test_dump(tools, tmp_path):
     assert "Iter 6: task per rank: ['ar2d']" in text
 
     dump = str(tmp_path / 'preds.pkl')
+    metrics_file = tmp_path / 'metrics' / 'test.json'
     metrics = tools['test'].main([config, osp.join(work, 'iter_8.pth'),
-                                  '--work-dir', work, '--dump', dump])
+                                  '--work-dir', work, '--dump', dump,
+                                  '--metrics-out', str(metrics_file)])
+    with open(metrics_file) as f:
+        assert json.load(f) == pytest.approx(metrics)
     for key in ('pe3d/demo_h36m/MPJPE', 'pe3d/demo_h36m/P-MPJPE',
                 'ar2d/demo/top1', 'ar3d/demo/top1', 'eap3d/demo/top1@0.2',
                 'eap3d/demo/top1_mean'):
