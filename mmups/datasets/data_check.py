@@ -9,6 +9,8 @@ from typing import Iterator, List, Tuple
 
 #: Path prefix -> section title of data/README.md.
 README_SECTIONS = (
+    # Before the datasets' own folders: realbench paths contain them.
+    ('data/realbench', 'Realbench (Penn Action, Human3.6M mocap)'),
     ('data/label_maps/', 'Label maps'),
     ('data/ntu/', 'NTU RGB+D'),
     ('data/kinetics400/',

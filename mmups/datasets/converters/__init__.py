@@ -7,6 +7,8 @@ thin wrappers around them:
 * :mod:`.ntu`: NTU RGB+D 60 / 120 ``.skeleton`` files.
 * :mod:`.kinetics_skeleton`: the OpenPose-18 Kinetics-skeleton JSON release.
 * :mod:`.h36m`: Human3.6M positions (VideoPose3D ``.npz``) and cameras.
+* :mod:`.h36m_actions`: Human3.6M positions cut into labelled 3D action
+  clips.
 * :mod:`.penn_action`: Penn Action ``labels/*.mat`` files.
 * :mod:`.skeleton_pkl`: structure checks of MMAction2 skeleton annotations.
 

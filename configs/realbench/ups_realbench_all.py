@@ -1,0 +1,38 @@
+# UPS trained on all five realbench tasks jointly: 3D pose estimation on
+# Human3.6M mocap, 2D action recognition and early prediction on Penn
+# Action, 3D early prediction and recognition on Human3.6M mocap.
+#   python -c "from mmups.benchmarks import prepare_realbench_data as p; p()"
+#   python tools/train.py configs/realbench/ups_realbench_all.py
+# Model, optimiser and loaders: ./_base_/ups_realbench.py; data:
+# ./_base_/realbench_data.py (MMUPS_REALBENCH_ROOT=data/realbench_quick for
+# the small quick files).
+_base_ = ['./_base_/ups_realbench.py']
+
+# Every batch holds one task, in this rotation: pose estimation first, as
+# in the paper, then the 2D and the 3D action tasks.
+tasks = ('pe3d', 'ar2d', 'eap2d', 'eap3d', 'ar3d')
+model = dict(tasks=tasks)
+
+# 1000 updates per task (MMUPS_REALBENCH_ITERS_PER_TASK changes it: set by
+# tools/benchmarks/realbench.py); ups_realbench_separate_*.py give each task
+# as many.
+max_iters = 5 * int('{{$MMUPS_REALBENCH_ITERS_PER_TASK:1000}}')
+warmup_iters = max(1, max_iters // 20)
+val_interval = max_iters
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=val_interval)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup_iters,
+         end=max_iters, eta_min=0.0),
+]
+default_hooks = dict(checkpoint=dict(interval=val_interval))
+
+train_dataloader = dict(batch_sampler=dict(task_order=tasks),
+                        dataset=dict(datasets={{_base_.ups_train_sets}}))
+val_dataloader = dict(batch_sampler=dict(task_order=tasks),
+                      dataset=dict(datasets={{_base_.ups_val_sets}}))
+test_dataloader = val_dataloader
+val_evaluator = dict(task_metrics={{_base_.ups_metrics}})
+test_evaluator = val_evaluator

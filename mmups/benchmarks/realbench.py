@@ -1,0 +1,224 @@
+"""The real-data comparison (``tools/benchmarks/realbench.py``): its runs,
+how their metrics are read, and the tables and plots of the results."""
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional
+
+import torch
+
+#: The tasks of the comparison: name -> (what, dataset).
+REALBENCH_TASKS = {
+    'ar2d': '2D action recognition, Penn Action (15 classes, 13 joints)',
+    'eap2d': '2D early action prediction, Penn Action',
+    'pe3d': '3D pose estimation from 2D, Human3.6M mocap (4 real cameras)',
+    'ar3d': '3D action recognition, Human3.6M mocap (15 actions)',
+    'eap3d': '3D early action prediction, Human3.6M mocap',
+}
+
+
+def _separate(task: str) -> dict:
+    return dict(config=f'configs/realbench/ups_realbench_separate_{task}.py',
+                model='UPS_separate', tasks=[task])
+
+
+#: Every run: its config, the row name in the tables, the tasks it does.
+RUNS: Dict[str, dict] = {
+    'ups': dict(config='configs/realbench/ups_realbench_all.py',
+                model='UPS', tasks=list(REALBENCH_TASKS)),
+    **{f'ups_separate_{t}': _separate(t) for t in REALBENCH_TASKS},
+    'ups_h1': dict(config='configs/realbench/ups_realbench_h1.py',
+                   model='UPS, H = 1', tasks=list(REALBENCH_TASKS)),
+    'stgcn_penn_ar2d': dict(
+        config='configs/realbench/stgcn_realbench_penn_ar2d.py',
+        model='ST-GCN (MMAction2)', tasks=['ar2d']),
+    'stgcn_h36m_ar3d': dict(
+        config='configs/realbench/stgcn_realbench_h36m_ar3d.py',
+        model='ST-GCN (MMAction2)', tasks=['ar3d']),
+    'tcn_h36m_pe3d': dict(
+        config='configs/realbench/tcn_realbench_h36m_pe3d.py',
+        model='VideoPoseLift TCN (MMPose)', tasks=['pe3d']),
+}
+
+#: Observation ratios reported in the early-prediction tables.
+TABLE_RATIOS = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def count_parameters(checkpoint: str) -> int:
+    """Trained parameters in a checkpoint: every tensor of its state dict
+    except normalisation statistics and UPS' vocabulary table (fixed text
+    embeddings, not trained)."""
+    state = torch.load(checkpoint, map_location='cpu')
+    state = state.get('state_dict', state)
+    skip = re.compile(r'(running_mean|running_var|num_batches_tracked|'
+                      r'vocabulary\.embeddings)$')
+    return sum(v.numel() for k, v in state.items()
+               if torch.is_tensor(v) and not skip.search(k))
+
+
+def task_metrics(raw: Dict[str, float], task: str,
+                 single_task: bool) -> Dict[str, float]:
+    """The metrics of one task, under common names.
+
+    UPS runs name metrics ``<task>/<dataset>/<metric>``; the peers use
+    MMAction2's ``acc/top1`` and MMPose's ``MPJPE`` names.
+    """
+    out: Dict[str, float] = {}
+    for key, value in raw.items():
+        parts = key.split('/')
+        if len(parts) == 3 and parts[0] == task:
+            name = parts[2]
+        elif len(parts) == 3 or not single_task:
+            continue
+        else:
+            name = parts[-1]
+        if '_' in name and name.split('_')[0] in ('MPJPE', 'P-MPJPE'):
+            continue  # per-action entries
+        out[name] = float(value)
+    return out
+
+
+def collect_run(name: str, checkpoint: str, metrics_file: str,
+                train_time: float) -> dict:
+    """The record of one finished run."""
+    import json
+    with open(metrics_file) as f:
+        raw = json.load(f)
+    run = RUNS[name]
+    single = len(run['tasks']) == 1
+    return dict(
+        model=run['model'], config=run['config'], checkpoint=checkpoint,
+        params=count_parameters(checkpoint), train_time_s=train_time,
+        metrics={t: task_metrics(raw, t, single) for t in run['tasks']},
+        raw_metrics=raw)
+
+
+def rows_for(results: dict, task: str) -> List[tuple]:
+    """(run name, run record) of every run that did ``task``, UPS first."""
+    return [(name, run) for name, run in results['runs'].items()
+            if task in run['metrics'] and run['metrics'][task]]
+
+
+def _fmt(value: Optional[float], scale: float = 1., digits: int = 1) -> str:
+    return '-' if value is None else f'{value * scale:.{digits}f}'
+
+
+def _eap_at(metrics: Dict[str, float], ratio: float) -> Optional[float]:
+    for key, value in metrics.items():
+        match = re.fullmatch(r'top1@([0-9.]+)', key)
+        if match and abs(float(match.group(1)) - ratio) < 1e-6:
+            return value
+    return None
+
+
+def render_markdown(results: dict, plots: Dict[str, str],
+                    relative_to: str) -> str:
+    """The results section of ``docs/benchmarks.md``."""
+    lines = ['## Real data: UPS, UPS_separate, H = 1 and the peers', '']
+    lines += [
+        f'Machine: {results["machine"]}. Seed {results["seed"]}; '
+        f'{results["iters_per_task"]} training iterations per task '
+        '(UPS and UPS with H = 1 train all tasks in rotation, so they get '
+        'that many per task); every run trains then tests in its own '
+        'process. ' + ('**Quick mode: tiny budgets on a small part of the '
+                       'data; the numbers only show that the runs work.**'
+                       if results['quick'] else ''), '',
+        'Reproduce: `python tools/benchmarks/realbench.py` '
+        f'(`--iters-per-task {results["iters_per_task"]}`). Data and '
+        'splits: data/README.md, section "Realbench".', '']
+    for task, what in REALBENCH_TASKS.items():
+        rows = rows_for(results, task)
+        if not rows:
+            continue
+        lines += [f'### {task}: {what}', '']
+        if task.startswith('eap'):
+            head = ['model'] + [f'{r:.0%}' for r in TABLE_RATIOS] + [
+                'mean (10-100%)', 'params (M)', 'train time (min)']
+        elif task.startswith('pe'):
+            head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'params (M)',
+                    'train time (min)']
+        else:
+            head = ['model', 'top-1 (%)', 'top-5 (%)', 'mean class (%)',
+                    'params (M)', 'train time (min)']
+        lines += ['| ' + ' | '.join(head) + ' |',
+                  '|' + '---|' * len(head)]
+        for _, run in rows:
+            m = run['metrics'][task]
+            cost = [_fmt(run['params'], 1e-6, 2),
+                    _fmt(run['train_time_s'], 1 / 60)]
+            if task.startswith('eap'):
+                cells = [_fmt(_eap_at(m, r), 100) for r in TABLE_RATIOS]
+                cells.append(_fmt(m.get('top1_mean'), 100))
+            elif task.startswith('pe'):
+                cells = [_fmt(m.get('MPJPE')), _fmt(m.get('P-MPJPE'))]
+            else:
+                cells = [_fmt(m.get('top1'), 100), _fmt(m.get('top5'), 100),
+                         _fmt(m.get('mean1'), 100)]
+            lines.append('| ' + ' | '.join([run['model']] + cells + cost) +
+                         ' |')
+        lines.append('')
+    for title, path in plots.items():
+        lines += [f'![{title}]({osp.relpath(path, relative_to)})', '']
+    lines.append('Train time is the wall time of `tools/train.py` '
+                 '(validation at the end included). UPS and UPS with H = 1 '
+                 'are one model for all five tasks: their parameters and '
+                 'train time appear in every table.')
+    return '\n'.join(lines) + '\n'
+
+
+def write_plots(results: dict, out_dir: str, work_root: str
+                ) -> Dict[str, str]:
+    """Early-prediction curves (UPS vs UPS_separate) and the UPS routes
+    figure; returns title -> file."""
+    import numpy as np
+
+    from mmups.visualization.routes import draw_routes
+    os.makedirs(out_dir, exist_ok=True)
+    plots: Dict[str, str] = {}
+    for task in [t for t in REALBENCH_TASKS if t.startswith('eap')]:
+        curves = {}
+        for _, run in rows_for(results, task):
+            points = sorted(
+                (float(k.split('@')[1]), v)
+                for k, v in run['metrics'][task].items()
+                if k.startswith('top1@'))
+            if points and run['model'] in ('UPS', 'UPS_separate'):
+                curves[run['model']] = np.array(points)
+        if curves:
+            path = osp.join(out_dir, f'realbench_{task}_curve.png')
+            _draw_curves(curves, path, REALBENCH_TASKS[task])
+            plots[f'{task}: top-1 against observed fraction'] = path
+    ups = results['runs'].get('ups')
+    if ups is not None:
+        from mmups.apis import init_model
+        model = init_model(osp.join(_root(), ups['config']),
+                           ups['checkpoint'])
+        path = osp.join(out_dir, 'realbench_routes.png')
+        draw_routes(model.get_routes(), path,
+                    num_blocks=model.encoder.num_blocks,
+                    title='UPS routes (realbench)')
+        plots['UPS: selected encoder block per layer and task'] = path
+    return plots
+
+
+def _root() -> str:
+    return osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def _draw_curves(curves: Dict[str, 'np.ndarray'], path: str,
+                 title: str) -> None:
+    """Top-1 (%) against observed fraction, one line per model."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.add_subplot(1, 1, 1)
+    for name, points in curves.items():
+        ax.plot(points[:, 0] * 100, points[:, 1] * 100, marker='o',
+                label=name)
+    ax.set_xlabel('observed part of the sequence (%)')
+    ax.set_ylabel('top-1 (%)')
+    ax.set_title(title, fontsize=9)
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

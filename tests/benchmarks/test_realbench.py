@@ -1,0 +1,96 @@
+"""The real-data comparison: metric reading, tables, the docs section, and
+(where ../shared/data is present) the quick end-to-end run."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, render_markdown,
+                                        task_metrics)
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mmups_tools_realbench',
+        osp.join(ROOT, 'tools', 'benchmarks', 'realbench.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_run_has_a_config():
+    for name, run in RUNS.items():
+        assert osp.isfile(osp.join(ROOT, run['config'])), name
+        assert set(run['tasks']) <= set(REALBENCH_TASKS)
+    # Every task has UPS, UPS_separate and H = 1 rows.
+    for task in REALBENCH_TASKS:
+        models = [r['model'] for r in RUNS.values() if task in r['tasks']]
+        assert {'UPS', 'UPS_separate', 'UPS, H = 1'} <= set(models), task
+
+
+def test_metric_names_of_ups_and_the_peers():
+    ups = {'ar2d/penn_action/top1': 0.5, 'pe3d/h36m_mocap/MPJPE': 80.,
+           'pe3d/h36m_mocap/MPJPE_Walking': 70., 'eap2d/penn_action/top1@0.2':
+           0.3}
+    assert task_metrics(ups, 'ar2d', False) == {'top1': 0.5}
+    assert task_metrics(ups, 'pe3d', False) == {'MPJPE': 80.}
+    assert task_metrics(ups, 'eap2d', False) == {'top1@0.2': 0.3}
+    stgcn = {'acc/top1': 0.4, 'acc/top5': 0.9, 'acc/mean1': 0.35}
+    assert task_metrics(stgcn, 'ar2d', True) == {
+        'top1': 0.4, 'top5': 0.9, 'mean1': 0.35}
+    tcn = {'MPJPE': 90., 'P-MPJPE': 60., 'MPJPE_Walking': 85.}
+    assert task_metrics(tcn, 'pe3d', True) == {'MPJPE': 90., 'P-MPJPE': 60.}
+
+
+def test_tables_and_docs_section(tmp_path):
+    results = dict(machine='test machine', seed=0, iters_per_task=3,
+                   quick=True, runs=dict(
+                       ups=dict(model='UPS', params=2e6, train_time_s=120,
+                                metrics=dict(ar2d=dict(top1=0.5, top5=0.9,
+                                                       mean1=0.45),
+                                             eap2d={'top1@0.2': 0.25,
+                                                    'top1@1.0': 0.5,
+                                                    'top1_mean': 0.4},
+                                             pe3d=dict(MPJPE=81.5))),
+                       tcn=dict(model='TCN', params=4e6, train_time_s=60,
+                                metrics=dict(pe3d={'MPJPE': 90.,
+                                                   'P-MPJPE': 60.}))))
+    text = render_markdown(results, {'curve': str(tmp_path / 'c.png')},
+                           str(tmp_path))
+    assert '| UPS | 50.0 | 90.0 | 45.0 | 2.00 | 2.0 |' in text
+    assert '| UPS | 25.0 | - | - | - | 50.0 | 40.0 | 2.00 | 2.0 |' in text
+    assert '| TCN | 90.0 | 60.0 | 4.00 | 1.0 |' in text
+    assert '![curve](c.png)' in text and 'Quick mode' in text
+
+    tool = load_tool()
+    doc = tmp_path / 'benchmarks.md'
+    doc.write_text('# Benchmarks\n\n## Inference speed\n\ntext\n')
+    tool.write_section(str(doc), 'first')
+    tool.write_section(str(doc), 'second')
+    body = doc.read_text()
+    assert body.count(tool.MARK_START) == 1 and 'second' in body
+    assert 'first' not in body and '## Inference speed' in body
+
+
+def test_quick_run_end_to_end(shared_data, tmp_path):
+    """Every run with a 2-iteration budget on the quick data: the results
+    JSON has every task's metrics and the tables every run."""
+    tool = load_tool()
+    results = tool.main([
+        '--quick', '--iters-per-task', '2', '--threads', '1',
+        '--shared-root', shared_data, '--data-root',
+        str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'work')])
+    assert set(results['runs']) == set(RUNS)
+    for name, run in results['runs'].items():
+        assert run['params'] > 0 and run['train_time_s'] > 0
+        for task in RUNS[name]['tasks']:
+            assert run['metrics'][task], (name, task)
+    with open(tmp_path / 'work' / 'results.json') as f:
+        assert set(json.load(f)['runs']) == set(RUNS)
+    text = (tmp_path / 'work' / 'realbench.md').read_text()
+    for task in REALBENCH_TASKS:
+        assert f'### {task}' in text
+    assert (tmp_path / 'work' / 'images' / 'realbench_routes.png').is_file()

@@ -1,0 +1,178 @@
+"""Reproduce the real-data comparison: UPS against UPS_separate, UPS without
+routing (H = 1) and the MMAction2 / MMPose single-task peers, on Penn Action
+(2D) and Human3.6M motion capture (3D), then write the results JSON, the
+tables of ``docs/benchmarks.md`` and the plots.
+
+Every run is ``tools/train.py`` then ``tools/test.py`` on a config of
+``configs/realbench/`` in its own process, with the same budget: every task
+gets ``--iters-per-task`` iterations (UPS, trained on all tasks in rotation,
+gets that many per task).
+
+Examples::
+
+    # everything at full budget (see docs/benchmarks.md for the time it takes)
+    python tools/benchmarks/realbench.py
+    # all runs with tiny budgets on a small part of the data (~10 minutes)
+    python tools/benchmarks/realbench.py --quick
+    # a subset of the runs
+    python tools/benchmarks/realbench.py --runs ups ups_separate_ar2d
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
+                                        render_markdown, write_plots)
+from mmups.benchmarks.realbench_data import prepare_realbench_data
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny budgets and a small part of the data: '
+                        'checks that every run works end to end')
+    parser.add_argument('--runs', nargs='+', choices=sorted(RUNS),
+                        help='only these runs (default: all)')
+    parser.add_argument('--iters-per-task', type=int,
+                        help='training iterations per task (default: 1000, '
+                        'or 6 with --quick)')
+    parser.add_argument('--shared-root', default=osp.join(ROOT, '..',
+                                                          'shared', 'data'),
+                        help='where penn_action/ and h36m_mocap/ are')
+    parser.add_argument('--data-root',
+                        help='where the converted data goes (default: '
+                        'data/realbench, or data/realbench_quick)')
+    parser.add_argument('--work-dir',
+                        help='default: work_dirs/realbench[_quick]')
+    parser.add_argument('--docs', action='store_true',
+                        help='write docs/benchmarks.md and its plots (the '
+                        'default without --quick)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int,
+                        help='torch threads of every run (OMP_NUM_THREADS); '
+                        'on a CPU shared with other jobs, 1 keeps timings '
+                        'steady')
+    return parser.parse_args(argv)
+
+
+def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
+            seed: int, log: str) -> Dict:
+    """Train then test one config; returns its metrics and costs."""
+    os.makedirs(work_dir, exist_ok=True)
+    python = sys.executable
+    start = time.time()
+    with open(log, 'w') as out:
+        subprocess.run([python, osp.join(ROOT, 'tools', 'train.py'), config,
+                        '--work-dir', work_dir, '--cfg-options',
+                        f'randomness.seed={seed}'],
+                       check=True, env=env, stdout=out,
+                       stderr=subprocess.STDOUT, cwd=ROOT)
+        train_time = time.time() - start
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        metrics_file = osp.join(work_dir, 'test_metrics.json')
+        subprocess.run([python, osp.join(ROOT, 'tools', 'test.py'), config,
+                        checkpoint, '--work-dir', work_dir,
+                        '--metrics-out', metrics_file],
+                       check=True, env=env, stdout=out,
+                       stderr=subprocess.STDOUT, cwd=ROOT)
+    return collect_run(name, checkpoint, metrics_file, train_time)
+
+
+def machine() -> str:
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() \
+        else 'no GPU'
+    return (f'{cpu}, {os.cpu_count()} logical CPUs, {device}, '
+            f'torch {torch.__version__}')
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
+    suffix = '_quick' if args.quick else ''
+    data_root = args.data_root or osp.join(ROOT, 'data', f'realbench{suffix}')
+    work_root = args.work_dir or osp.join(ROOT, 'work_dirs',
+                                          f'realbench{suffix}')
+    iters = args.iters_per_task or (6 if args.quick else 1000)
+    prepare_realbench_data(args.shared_root, data_root, quick=args.quick)
+
+    # The realbench configs read these when they are parsed.
+    env = dict(os.environ, MMUPS_REALBENCH_ROOT=data_root,
+               MMUPS_REALBENCH_ITERS_PER_TASK=str(iters))
+    if args.threads:
+        env.update(OMP_NUM_THREADS=str(args.threads),
+                   MKL_NUM_THREADS=str(args.threads))
+    names = args.runs or list(RUNS)
+    results = dict(
+        machine=machine(), threads=args.threads, seed=args.seed,
+        iters_per_task=iters,
+        quick=args.quick, data_root=data_root, tasks=REALBENCH_TASKS,
+        runs={})
+    for name in names:
+        config = osp.join(ROOT, RUNS[name]['config'])
+        log = osp.join(work_root, f'{name}.log')
+        print(f'[realbench] {name}: {RUNS[name]["config"]} '
+              f'(log: {log})', flush=True)
+        results['runs'][name] = run_one(name, config,
+                                        osp.join(work_root, name), env,
+                                        args.seed, log)
+        print(f'[realbench] {name}: done in '
+              f'{results["runs"][name]["train_time_s"]:.0f} s', flush=True)
+    os.makedirs(work_root, exist_ok=True)
+    with open(osp.join(work_root, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    docs = args.docs or not args.quick
+    out_dir = osp.join(ROOT, 'docs') if docs else work_root
+    plots = write_plots(results, osp.join(out_dir, 'images'), work_root)
+    markdown = render_markdown(results, plots, relative_to=out_dir)
+    target = osp.join(out_dir, 'benchmarks.md') if docs else \
+        osp.join(work_root, 'realbench.md')
+    write_section(target, markdown)
+    print(markdown)
+    print(f'[realbench] results: {osp.join(work_root, "results.json")}; '
+          f'tables: {target}')
+    return results
+
+
+MARK_START = '<!-- realbench:start -->'
+MARK_END = '<!-- realbench:end -->'
+
+
+def write_section(path: str, markdown: str) -> None:
+    """Put ``markdown`` between the realbench markers of ``path``
+    (appended, with the markers, where the file has none)."""
+    text = ''
+    if osp.exists(path):
+        with open(path) as f:
+            text = f.read()
+    block = f'{MARK_START}\n{markdown.strip()}\n{MARK_END}'
+    if MARK_START in text and MARK_END in text:
+        head, rest = text.split(MARK_START, 1)
+        text = head + block + rest.split(MARK_END, 1)[1]
+    else:
+        text = text.rstrip() + ('\n\n' if text else '') + block + '\n'
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+if __name__ == '__main__':
+    main()
