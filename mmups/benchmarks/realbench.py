@@ -160,7 +160,8 @@ def render_markdown(results: dict, plots: Dict[str, str],
     for title, path in plots.items():
         lines += [f'![{title}]({osp.relpath(path, relative_to)})', '']
     lines.append('Train time is the wall time of `tools/train.py` '
-                 '(validation at the end included). UPS and UPS with H = 1 '
+                 '(without validation; `tools/test.py` then evaluates the '
+                 'last checkpoint). UPS and UPS with H = 1 '
                  'are one model for all five tasks: their parameters and '
                  'train time appear in every table.')
     return '\n'.join(lines) + '\n'
