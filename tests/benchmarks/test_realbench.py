@@ -94,3 +94,9 @@ def test_quick_run_end_to_end(shared_data, tmp_path):
     for task in REALBENCH_TASKS:
         assert f'### {task}' in text
     assert (tmp_path / 'work' / 'images' / 'realbench_routes.png').is_file()
+    # --reuse keeps the finished runs instead of training again.
+    again = tool.main([
+        '--quick', '--iters-per-task', '2', '--reuse', '--shared-root',
+        shared_data, '--data-root', str(tmp_path / 'data'), '--work-dir',
+        str(tmp_path / 'work'), '--runs', 'tcn_h36m_pe3d'])
+    assert again['runs']['tcn_h36m_pe3d'] == results['runs']['tcn_h36m_pe3d']

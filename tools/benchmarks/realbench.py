@@ -16,6 +16,8 @@ Examples::
     python tools/benchmarks/realbench.py --quick
     # a subset of the runs
     python tools/benchmarks/realbench.py --runs ups ups_separate_ar2d
+    # continue after an interruption, keeping the runs that finished
+    python tools/benchmarks/realbench.py --reuse
 """
 import argparse
 import json
@@ -55,6 +57,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--docs', action='store_true',
                         help='write docs/benchmarks.md and its plots (the '
                         'default without --quick)')
+    parser.add_argument('--reuse', action='store_true',
+                        help='keep runs that finished before with the same '
+                        'data and budget (their work dir has '
+                        'run_done.json): resumes an interrupted benchmark')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int,
                         help='torch threads of every run (OMP_NUM_THREADS); '
@@ -64,13 +70,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
-            seed: int, log: str) -> Dict:
+            seed: int, log: str, reuse: bool = False) -> Dict:
     """Train then test one config; returns its metrics and costs.
 
     Training skips its final validation: ``tools/test.py`` evaluates the
     last checkpoint on the same data right after.
     """
     os.makedirs(work_dir, exist_ok=True)
+    done = osp.join(work_dir, 'run_done.json')
+    if reuse and osp.exists(done):
+        with open(done) as f:
+            record = json.load(f)
+        if record.get('setting') == _setting(env, seed):
+            print(f'[realbench] {name}: reusing the finished run in '
+                  f'{work_dir}', flush=True)
+            return collect_run(name, record['checkpoint'],
+                               record['metrics_file'], record['train_time'])
     python = sys.executable
     start = time.time()
     with open(log, 'w') as out:
@@ -88,7 +103,18 @@ def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
                         '--metrics-out', metrics_file],
                        check=True, env=env, stdout=out,
                        stderr=subprocess.STDOUT, cwd=ROOT)
+    with open(done, 'w') as f:
+        json.dump(dict(checkpoint=checkpoint, metrics_file=metrics_file,
+                       train_time=train_time, setting=_setting(env, seed)),
+                  f)
     return collect_run(name, checkpoint, metrics_file, train_time)
+
+
+def _setting(env: Dict[str, str], seed: int) -> Dict:
+    """What makes two runs of a config the same experiment."""
+    setting = {k: env.get(k) for k in ('MMUPS_REALBENCH_ROOT',
+                                       'MMUPS_REALBENCH_ITERS_PER_TASK')}
+    return dict(setting, seed=seed)
 
 
 def machine() -> str:
@@ -136,7 +162,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
               f'(log: {log})', flush=True)
         results['runs'][name] = run_one(name, config,
                                         osp.join(work_root, name), env,
-                                        args.seed, log)
+                                        args.seed, log, reuse=args.reuse)
         print(f'[realbench] {name}: done in '
               f'{results["runs"][name]["train_time_s"]:.0f} s', flush=True)
     os.makedirs(work_root, exist_ok=True)
