@@ -12,7 +12,9 @@ name, label). The format is taken from the file's extension, or from
   ``.npz`` file holds it under the key ``keypoint`` (with an optional
   ``keypoint_score`` in the same axis order, without C) or as its only
   array. A sample name ``SsssCcccPpppRrrrAaaa`` as the file stem gives the
-  NTU RGB+D label.
+  NTU RGB+D label. Arrays of 18 joints with C = 3 are OpenPose-18 x, y and
+  confidence (ST-GCN's Kinetics-skeleton arrays): the third channel becomes
+  the joint scores, unless a layout other than ``openpose`` is given.
 * ``.skeleton`` (``fmt='ntu'``): an NTU RGB+D raw Kinect text file, read with
   :mod:`mmups.datasets.converters.ntu` (which also picks the bodies kept,
   up to ``max_persons``); 3D joints in metres, layout ``nturgb+d``, the
@@ -536,6 +538,13 @@ def _array_input(arr: np.ndarray,
             source, f'order {order!r} needs a {len(order)}-D array, got '
             f'shape {arr.shape}')
     keypoint = _to_mtvc(arr, order)
+    if (keypoint.shape[-1] == 3 and keypoint.shape[2] == 18
+            and opts.layout in (None, 'openpose') and score is None):
+        # OpenPose-18 joints are 2D: ST-GCN's Kinetics-skeleton arrays
+        # (3, T, 18, M) hold x, y and the detection confidence.
+        keypoint, score = keypoint[..., :2], keypoint[..., 2]
+        return _make_input(keypoint, source, opts, score=score, name=name,
+                           label=label, trim=True)
     if score is not None:
         score_order = order.replace('C', '')
         if np.ndim(score) != len(score_order):

@@ -792,3 +792,15 @@ def test_bad_arguments():
 def test_error_pickles():
     err = pickle.loads(pickle.dumps(SkeletonInputError('a.npy', 'bad')))
     assert str(err) == 'a.npy: bad' and err.source == 'a.npy'
+
+
+def test_openpose_arrays_carry_scores_not_depth():
+    """ST-GCN's Kinetics-skeleton arrays: (C=3, T, V=18, M) of x, y and the
+    detection confidence."""
+    rng = np.random.default_rng(0)
+    arr = rng.uniform(0.1, 1, size=(3, 10, 18, 2)).astype(np.float32)
+    (sample, ) = load_skeletons(arr)
+    assert sample.layout == 'openpose'
+    assert sample.keypoint.shape == (2, 10, 18, 2)
+    assert np.array_equal(sample.keypoint[1, :, :, 0], arr[0, :, :, 1])
+    assert np.array_equal(sample.keypoint_score[1], arr[2, :, :, 1])
