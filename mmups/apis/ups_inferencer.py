@@ -82,7 +82,8 @@ class UPSInferencer(BaseInferencer):
 
     def _init_pipeline(self, cfg: Config) -> None:
         """Pipelines depend on the task and the input; see
-        :meth:`_action_pipeline`."""
+        :meth:`_action_pipeline`, which builds and keeps them."""
+        self._pipelines: Dict[tuple, Compose] = {}
         return None
 
     def _init_collate(self, cfg: Config):
@@ -169,7 +170,15 @@ class UPSInferencer(BaseInferencer):
     def _action_pipeline(self, task: str, layout: str,
                          ratio: Optional[float]) -> Compose:
         """The config's test pipeline of ``task``, for one input layout
-        (and observation ratio, for early prediction)."""
+        (and observation ratio, for early prediction); built once per
+        (task, layout, ratio, label set)."""
+        key = (task, layout, ratio, self._label_set(task))
+        if key not in self._pipelines:
+            self._pipelines[key] = self._build_action_pipeline(*key[:3])
+        return self._pipelines[key]
+
+    def _build_action_pipeline(self, task: str, layout: str,
+                               ratio: Optional[float]) -> Compose:
         dataset = self._dataset_cfg(task)
         if dataset is None:
             raise ValueError(

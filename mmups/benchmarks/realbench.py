@@ -1,5 +1,6 @@
 """The real-data comparison (``tools/benchmarks/realbench.py``): its runs,
 how their metrics are read, and the tables and plots of the results."""
+import json
 import os
 import os.path as osp
 import re
@@ -81,7 +82,6 @@ def task_metrics(raw: Dict[str, float], task: str,
 def collect_run(name: str, checkpoint: str, metrics_file: str,
                 train_time: float) -> dict:
     """The record of one finished run."""
-    import json
     with open(metrics_file) as f:
         raw = json.load(f)
     run = RUNS[name]

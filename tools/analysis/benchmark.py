@@ -30,26 +30,19 @@ import os
 import os.path as osp
 import platform
 import statistics
-import sys
 import time
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
+import torch
+from mmengine.config import Config
+from torch import Tensor, nn
 
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from torch import Tensor, nn  # noqa: E402
-
-import mmups  # noqa: E402,F401,F811  (applies the compatibility shims)
-from mmups.skeleton import get_layout  # noqa: E402
-from mmups.structures import task_kind  # noqa: E402
-from mmups.testing import (add_model_args, build_ups,  # noqa: E402
-                           random_pose_batch)
+import mmups  # noqa: F401  (applies the compatibility shims)
+from mmups.skeleton import get_layout
+from mmups.structures import task_kind
+from mmups.testing import add_model_args, build_ups, random_pose_batch
+from mmups.utils.machine import cpu_name
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'ups.py')
@@ -104,15 +97,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 # ---------------------------------------------------------------- machine
 def machine_info(device: torch.device) -> dict:
     """What the timings depend on: processor, threads, library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     import mmaction
     import mmengine
     import mmpose

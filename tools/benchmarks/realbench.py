@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import platform
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Dict, List, Optional
 from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
                                         render_markdown, write_plots)
 from mmups.benchmarks.realbench_data import prepare_realbench_data
+from mmups.utils.machine import cpu_name
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -119,15 +119,7 @@ def _setting(env: Dict[str, str], seed: int) -> Dict:
 
 def machine() -> str:
     import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() \
         else 'no GPU'
     return (f'{cpu}, {os.cpu_count()} logical CPUs, {device}, '
