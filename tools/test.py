@@ -12,14 +12,14 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.utils import (apply_launch_options, register_all_modules,
-                         setup_cpu_launch)
+from mmups.utils import (apply_launch_options, parse_launch_args,
+                         register_all_modules, setup_cpu_launch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,15 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'samples as dicts) to this .pkl file')
     parser.add_argument('--metrics-out', help='also write the metrics to '
                         'this .json file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launch_args(parser, argv)
 
 
 def main(argv=None) -> dict:

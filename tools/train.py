@@ -8,16 +8,15 @@ Examples::
     bash tools/dist_train.sh CONFIG 8                 # 8 processes
 """
 import argparse
-import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.utils import (apply_launch_options, register_all_modules,
-                         setup_cpu_launch)
+from mmups.utils import (apply_launch_options, parse_launch_args,
+                         register_all_modules, setup_cpu_launch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,15 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='skip validation during training')
     parser.add_argument('--seed', type=int, help='random seed')
     parser.add_argument('--deterministic', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_launch_args(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:

@@ -33,7 +33,7 @@ __all__ = [
     'APPLIED', 'CompatWarning', 'MMCVOpsUnavailableError', 'apply_all',
     'shim_mmaction_drn', 'shim_mmaction_multimodal', 'shim_mmcv_ops',
     'shim_mmpose_simcc_vis', 'shim_torch_load_safe_globals',
-    'shim_mmengine_cpu_dist',
+    'shim_mmengine_cpu_dist', 'shim_mmengine_config_text_cache',
     'check_pkg_resources'
 ]
 
@@ -520,6 +520,39 @@ def shim_mmengine_cpu_dist() -> bool:
     return _record('mmengine_cpu_dist', True)
 
 
+def shim_mmengine_config_text_cache() -> bool:
+    """Format each config's text once per process instead of five times.
+
+    Upstream problem: ``mmengine.Config.pretty_text`` runs yapf over the
+    whole config on every access, and a Runner reads it five times (the
+    log, ``dump_config``, the visualizer's ``add_config`` and every
+    checkpoint's meta). For a multi-task config with one pipeline per task
+    that is tens of seconds per ``tools/train.py`` or ``tools/test.py``
+    call on a CPU. The wrapper keys a small cache on the config's content
+    (so a changed config is formatted again) and on whether it is
+    formatted as Python; the text is the one mmengine produces.
+    """
+    from mmengine.config import Config
+    original = Config.pretty_text
+    if getattr(original.fget, '_mmups_cached', False):
+        return _record('mmengine_config_text_cache', True)
+    cache: Dict[str, str] = {}
+
+    def pretty_text(self: Config) -> str:
+        key = repr((self._format_python_code, self.to_dict()))
+        if key not in cache:
+            if len(cache) >= 16:
+                cache.pop(next(iter(cache)))
+            cache[key] = original.fget(self)
+        return cache[key]
+
+    pretty_text._mmups_cached = True
+    pretty_text.__wrapped__ = original.fget
+    pretty_text.__doc__ = original.__doc__
+    Config.pretty_text = property(pretty_text)
+    return _record('mmengine_config_text_cache', True)
+
+
 def apply_all() -> Dict[str, bool]:
     """Apply every shim whose problem is detected; safe to call repeatedly.
 
@@ -535,6 +568,7 @@ def apply_all() -> Dict[str, bool]:
     shim_mmaction_multimodal()
     shim_torch_load_safe_globals()
     shim_mmengine_cpu_dist()
+    shim_mmengine_config_text_cache()
     check_pkg_resources()
     return APPLIED
 

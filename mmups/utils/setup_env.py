@@ -1,6 +1,8 @@
 """Registration helpers, as MMAction2 / MMPose provide them."""
+import argparse
 import datetime
 import warnings
+from typing import List, Optional
 
 from mmengine import DefaultScope
 
@@ -47,6 +49,28 @@ def setup_cpu_launch(cfg) -> None:
         type='MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def parse_launch_args(parser: 'argparse.ArgumentParser',
+                      argv: Optional[List[str]] = None
+                      ) -> 'argparse.Namespace':
+    """Add the options ``tools/train.py`` and ``tools/test.py`` share
+    (``--cfg-options``, ``--launcher``, ``--local-rank``) to ``parser`` and
+    parse ``argv``. ``LOCAL_RANK`` is set from ``--local-rank`` where the
+    launcher did not set it (``torch.distributed.launch`` passes the flag,
+    ``torchrun`` the variable)."""
+    import os
+
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def apply_launch_options(cfg, config_path: str, launcher: str = 'none',

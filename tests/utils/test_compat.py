@@ -411,3 +411,34 @@ def test_checkpoint_with_numpy_arrays_of_any_dtype_loads(tmp_path):
     torch.save(dict(a=np.array([{'x': 1}], dtype=object)), path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
+
+
+def test_config_text_formatted_once_and_refreshed_on_change(monkeypatch):
+    """``Config.pretty_text`` runs yapf once per distinct config content;
+    the text equals mmengine's own, and a changed config is formatted
+    again."""
+    from mmengine.config import Config
+    from mmengine.config import config as config_module
+
+    assert compat.APPLIED['mmengine_config_text_cache'] is True
+    calls = []
+    original_format = config_module.FormatCode
+
+    def counting_format(*args, **kwargs):
+        calls.append(1)
+        return original_format(*args, **kwargs)
+
+    monkeypatch.setattr(config_module, 'FormatCode', counting_format)
+    cfg = Config(dict(model=dict(type='Net', depth=3, unique=id(calls)),
+                      pipeline=[dict(type='A'), dict(type='B', k=(1, 2))]))
+    text = cfg.pretty_text
+    assert cfg.pretty_text == text and len(calls) == 1
+    uncached = Config.pretty_text.fget.__wrapped__
+    assert uncached(cfg) == text  # the text mmengine itself produces
+    assert Config.fromstring(text, '.py').to_dict() == cfg.to_dict()
+
+    cfg.model.depth = 5
+    assert 'depth=5' in cfg.pretty_text and 'depth=3' not in cfg.pretty_text
+    assert len(calls) == 3  # the direct uncached call, then the change
+    assert compat.shim_mmengine_config_text_cache() is True
+    assert cfg.pretty_text.count('depth=5') == 1 and len(calls) == 3

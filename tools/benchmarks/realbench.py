@@ -20,13 +20,14 @@ Examples::
     python tools/benchmarks/realbench.py --reuse
 """
 import argparse
+import contextlib
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
                                         render_markdown, write_plots)
@@ -162,7 +163,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         json.dump(results, f, indent=1, sort_keys=True)
     docs = args.docs or not args.quick
     out_dir = osp.join(ROOT, 'docs') if docs else work_root
-    plots = write_plots(results, osp.join(out_dir, 'images'), work_root)
+    # The routes figure parses the UPS config here, with the runs' data root.
+    with environ(env):
+        plots = write_plots(results, osp.join(out_dir, 'images'), work_root)
     markdown = render_markdown(results, plots, relative_to=out_dir)
     target = osp.join(out_dir, 'benchmarks.md') if docs else \
         osp.join(work_root, 'realbench.md')
@@ -171,6 +174,19 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     print(f'[realbench] results: {osp.join(work_root, "results.json")}; '
           f'tables: {target}')
     return results
+
+
+@contextlib.contextmanager
+def environ(env: Dict[str, str]) -> Iterator[None]:
+    """Run a block with ``os.environ`` replaced by ``env``."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 MARK_START = '<!-- realbench:start -->'
