@@ -121,10 +121,11 @@ def load_positions(path: str, key: str) -> Dict[str, Dict[str, Any]]:
                                       f'{f.files}); is it a VideoPose3D '
                                       'Human3.6M file?')
             data = f[key]
-    except ConversionError:
+    except (ConversionError, FileNotFoundError):
         raise
-    except (OSError, ValueError) as e:
-        raise ConversionError(path, f'cannot read npz file ({e})') from e
+    except Exception as e:  # zipfile, pickle and numpy raise many kinds
+        raise ConversionError(
+            path, f'cannot read npz file ({type(e).__name__}: {e})') from e
     data = data.item() if data.dtype == object and data.ndim == 0 else data
     if not isinstance(data, dict) or not all(
             isinstance(v, dict) for v in data.values()):

@@ -256,3 +256,22 @@ def test_action_names():
         action_class('Dancing 1')
     assert len(H36M_ACTIONS) == 15 and sorted(H36M_ACTIONS) == list(
         H36M_ACTIONS)
+
+
+@pytest.mark.parametrize('content', [b'hello', b'PK\x03\x04' + b'x' * 100],
+                         ids=['not-npz', 'broken-zip'])
+def test_malformed_positions_file_is_a_clear_error(tmp_path, content):
+    from mmups.datasets.converters.h36m import load_positions
+    good = str(tmp_path / 'good.npz')
+    np.savez(good, positions_3d=np.array(
+        {'S1': {'Walking 1': np.zeros((3, 17, 3))}}, dtype=object))
+    with open(good, 'rb') as f:
+        truncated = f.read()[:200]
+    for i, data in enumerate([content, truncated]):
+        bad = str(tmp_path / f'bad{i}.npz')
+        with open(bad, 'wb') as f:
+            f.write(data)
+        with pytest.raises(ConversionError, match='cannot read npz') as e:
+            load_positions(bad, 'positions_3d')
+        assert bad in str(e.value)
+    assert list(load_positions(good, 'positions_3d')) == ['S1']
