@@ -8,9 +8,8 @@
 # the small quick files).
 _base_ = ['./_base_/ups_realbench.py']
 
-# Every batch holds one task, in this rotation: pose estimation first, as
-# in the paper, then the 2D and the 3D action tasks.
-tasks = ('pe3d', 'ar2d', 'eap2d', 'eap3d', 'ar3d')
+# Every batch holds one task, in the rotation of ./_base_/ups_realbench.py.
+tasks = {{_base_.joint_tasks}}
 model = dict(tasks=tasks)
 
 # 1000 updates per task (MMUPS_REALBENCH_ITERS_PER_TASK changes it: set by

@@ -23,11 +23,23 @@ def _separate(task: str) -> dict:
                 model='UPS_separate', tasks=[task])
 
 
-#: Every run: its config, the row name in the tables, the tasks it does.
+def _finetune(task: str) -> dict:
+    return dict(config=f'configs/realbench/ups_realbench_finetune_{task}.py',
+                model='UPS, fine-tuned', tasks=[task], starts_from='ups',
+                iters_fraction=FINETUNE_FRACTION)
+
+
+#: Fine-tuning runs get this share of the per-task iterations.
+FINETUNE_FRACTION = 0.2
+
+#: Every run: its config, the row name in the tables, the tasks it does;
+#: fine-tuning runs also name the run whose last checkpoint they start from
+#: (``starts_from``) and their share of the per-task iterations.
 RUNS: Dict[str, dict] = {
     'ups': dict(config='configs/realbench/ups_realbench_all.py',
                 model='UPS', tasks=list(REALBENCH_TASKS)),
     **{f'ups_separate_{t}': _separate(t) for t in REALBENCH_TASKS},
+    **{f'ups_finetune_{t}': _finetune(t) for t in REALBENCH_TASKS},
     'ups_h1': dict(config='configs/realbench/ups_realbench_h1.py',
                    model='UPS, H = 1', tasks=list(REALBENCH_TASKS)),
     'stgcn_penn_ar2d': dict(
@@ -119,7 +131,9 @@ def render_markdown(results: dict, plots: Dict[str, str],
         f'Machine: {results["machine"]}. Seed {results["seed"]}; '
         f'{results["iters_per_task"]} training iterations per task '
         '(UPS and UPS with H = 1 train all tasks in rotation, so they get '
-        'that many per task); every run trains then tests in its own '
+        'that many per task; "UPS, fine-tuned" continues from the UPS run '
+        f'for {FINETUNE_FRACTION:.0%} of them on one task, with a fifth of '
+        'the learning rate); every run trains then tests in its own '
         'process. ' + ('**Quick mode: tiny budgets on a small part of the '
                        'data; the numbers only show that the runs work.**'
                        if results['quick'] else ''), '',
@@ -161,7 +175,8 @@ def render_markdown(results: dict, plots: Dict[str, str],
         lines += [f'![{title}]({osp.relpath(path, relative_to)})', '']
     lines.append('Train time is the wall time of `tools/train.py` '
                  '(without validation; `tools/test.py` then evaluates the '
-                 'last checkpoint). UPS and UPS with H = 1 '
+                 'last checkpoint); for "UPS, fine-tuned" it is that of '
+                 'the fine-tuning alone. UPS and UPS with H = 1 '
                  'are one model for all five tasks: their parameters and '
                  'train time appear in every table.')
     return '\n'.join(lines) + '\n'
@@ -183,7 +198,8 @@ def write_plots(results: dict, out_dir: str, work_root: str
                 (float(k.split('@')[1]), v)
                 for k, v in run['metrics'][task].items()
                 if k.startswith('top1@'))
-            if points and run['model'] in ('UPS', 'UPS_separate'):
+            if points and run['model'] in ('UPS', 'UPS, fine-tuned',
+                                           'UPS_separate'):
                 curves[run['model']] = np.array(points)
         if curves:
             path = osp.join(out_dir, f'realbench_{task}_curve.png')

@@ -103,3 +103,25 @@ def test_quick_run_end_to_end(shared_data, tmp_path, monkeypatch):
         shared_data, '--data-root', str(tmp_path / 'data'), '--work-dir',
         str(tmp_path / 'work'), '--runs', 'tcn_h36m_pe3d'])
     assert again['runs']['tcn_h36m_pe3d'] == results['runs']['tcn_h36m_pe3d']
+
+
+def test_fine_tuning_runs_start_from_the_joint_run():
+    tool = load_tool()
+    # The joint run is added, and comes first, whatever the order asked.
+    assert tool.ordered_runs(['ups_finetune_pe3d', 'tcn_h36m_pe3d']) == [
+        'ups', 'ups_finetune_pe3d', 'tcn_h36m_pe3d']
+    assert tool.ordered_runs(['ups_separate_ar2d']) == ['ups_separate_ar2d']
+    env = dict(MMUPS_REALBENCH_ROOT='/data',
+               MMUPS_REALBENCH_ITERS_PER_TASK='1000')
+    results = dict(runs=dict(ups=dict(checkpoint='/w/ups/iter_5000.pth')))
+    assert tool.run_env('ups_separate_ar2d', env, 1000, results) == env
+    tuned = tool.run_env('ups_finetune_ar2d', env, 1000, results)
+    assert tuned == dict(
+        env, MMUPS_REALBENCH_ITERS_PER_TASK='200',
+        MMUPS_REALBENCH_JOINT_CHECKPOINT='/w/ups/iter_5000.pth')
+    assert tool.run_env('ups_finetune_ar2d', env, 2, results)[
+        'MMUPS_REALBENCH_ITERS_PER_TASK'] == '1'
+    # A different starting checkpoint is a different experiment.
+    assert tool._setting(tuned, 0) != tool._setting(
+        dict(tuned, MMUPS_REALBENCH_JOINT_CHECKPOINT='/other.pth'), 0)
+    assert 'MMUPS_REALBENCH_JOINT_CHECKPOINT' not in tool._setting(env, 0)

@@ -84,17 +84,24 @@ def test_model_builds(path, load_cfg, tmp_path, monkeypatch):
     model = build_model(cfg)
     name = osp.basename(path)
     if name.startswith('ups_'):
-        tasks = tuple(cfg.model.tasks)
-        assert model.tasks == tasks
-        assert list(cfg.train_dataloader.dataset.datasets) == list(tasks)
+        assert model.tasks == tuple(cfg.model.tasks)
+        # The tasks of the data: a fine-tuning model keeps all the joint
+        # model's tasks (its checkpoint loads as it is) and sees one.
+        tasks = tuple(cfg.train_dataloader.dataset.datasets)
+        if 'finetune' in name:
+            assert model.tasks == TASKS and len(tasks) == 1
+            assert cfg.load_from.endswith('ups/iter_5000.pth')
+            assert cfg.optim_wrapper.optimizer.lr < 1e-3
+        else:
+            assert model.tasks == tasks
         assert list(cfg.val_evaluator.task_metrics) == list(tasks)
         assert cfg.train_dataloader.batch_sampler.task_order == tasks
         assert set(model.vocabulary.label_set_names) == {'penn_action',
                                                          'h36m_actions'}
         blocks = 1 if name == 'ups_realbench_h1.py' else 2
         assert model.encoder.num_blocks == blocks
-        if 'separate' in name:
-            assert tasks == (name[len('ups_realbench_separate_'):-3], )
+        if 'separate' in name or 'finetune' in name:
+            assert tasks == (name.split('_')[-1][:-3], )
         else:
             assert tasks == TASKS
         assert 2e6 < num_params(model) < 12e6  # a CPU budget
@@ -195,7 +202,7 @@ def test_data_through_the_model(path, quick_root, load_cfg):
         train = DATASETS.build(cfg.train_dataloader.dataset)
         val = DATASETS.build(cfg.val_dataloader.dataset)
     if cfg.model.type == 'UPS':
-        for task in cfg.model.tasks:
+        for task in cfg.train_dataloader.batch_sampler.task_order:
             assert len(val.datasets[task]) > 0
             for subset in (train.datasets[task], val.datasets[task]):
                 _through_model(model, [subset[0], subset[len(subset) - 1]])

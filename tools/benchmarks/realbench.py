@@ -6,7 +6,8 @@ tables of ``docs/benchmarks.md`` and the plots.
 Every run is ``tools/train.py`` then ``tools/test.py`` on a config of
 ``configs/realbench/`` in its own process, with the same budget: every task
 gets ``--iters-per-task`` iterations (UPS, trained on all tasks in rotation,
-gets that many per task).
+gets that many per task). The fine-tuning runs (the paper's full UPS)
+continue from the joint UPS run's checkpoint for a fifth of that.
 
 Examples::
 
@@ -113,9 +114,34 @@ def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
 
 def _setting(env: Dict[str, str], seed: int) -> Dict:
     """What makes two runs of a config the same experiment."""
-    setting = {k: env.get(k) for k in ('MMUPS_REALBENCH_ROOT',
-                                       'MMUPS_REALBENCH_ITERS_PER_TASK')}
+    setting = {k: env[k] for k in ('MMUPS_REALBENCH_ROOT',
+                                   'MMUPS_REALBENCH_ITERS_PER_TASK',
+                                   'MMUPS_REALBENCH_JOINT_CHECKPOINT')
+               if k in env}
     return dict(setting, seed=seed)
+
+
+def ordered_runs(names: List[str]) -> List[str]:
+    """``names`` in the order of :data:`RUNS`, with the runs that a
+    fine-tuning run starts from added (``--reuse`` keeps them where they
+    finished before)."""
+    wanted = set(names)
+    wanted |= {RUNS[n]['starts_from'] for n in names
+               if 'starts_from' in RUNS[n]}
+    return [n for n in RUNS if n in wanted]
+
+
+def run_env(name: str, env: Dict[str, str], iters: int,
+            results: Dict) -> Dict[str, str]:
+    """The environment of one run: a fine-tuning run gets its share of the
+    iterations and the checkpoint of the run it starts from."""
+    spec = RUNS[name]
+    if 'starts_from' not in spec:
+        return env
+    start = results['runs'][spec['starts_from']]
+    return dict(env, MMUPS_REALBENCH_ITERS_PER_TASK=str(
+        max(1, round(iters * spec['iters_fraction']))),
+                MMUPS_REALBENCH_JOINT_CHECKPOINT=start['checkpoint'])
 
 
 def machine() -> str:
@@ -142,7 +168,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if args.threads:
         env.update(OMP_NUM_THREADS=str(args.threads),
                    MKL_NUM_THREADS=str(args.threads))
-    names = args.runs or list(RUNS)
+    names = ordered_runs(args.runs or list(RUNS))
     results = dict(
         machine=machine(), threads=args.threads, seed=args.seed,
         iters_per_task=iters,
@@ -153,9 +179,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         log = osp.join(work_root, f'{name}.log')
         print(f'[realbench] {name}: {RUNS[name]["config"]} '
               f'(log: {log})', flush=True)
-        results['runs'][name] = run_one(name, config,
-                                        osp.join(work_root, name), env,
-                                        args.seed, log, reuse=args.reuse)
+        results['runs'][name] = run_one(
+            name, config, osp.join(work_root, name),
+            run_env(name, env, iters, results), args.seed, log,
+            reuse=args.reuse)
         print(f'[realbench] {name}: done in '
               f'{results["runs"][name]["train_time_s"]:.0f} s', flush=True)
     os.makedirs(work_root, exist_ok=True)

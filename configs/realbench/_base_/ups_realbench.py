@@ -28,6 +28,17 @@ model = dict(
 # where they are missing).
 label_set_sizes = dict(_delete_=True, penn_action=15, h36m_actions=15)
 
+# The tasks of the joint model (../ups_realbench_all.py), in the order of its
+# rotation: pose estimation first, as in the paper, then the 2D and the 3D
+# action tasks. The fine-tuning configs keep them all, so that the joint
+# checkpoint, task embeddings included, loads as it is.
+joint_tasks = ('pe3d', 'ar2d', 'eap2d', 'eap3d', 'ar3d')
+# Fine-tuning (../ups_realbench_finetune_*.py) starts from this checkpoint
+# of ../ups_realbench_all.py (tools/benchmarks/realbench.py passes its own)
+# with a fifth of the joint run's learning rate.
+joint_checkpoint = '{{$MMUPS_REALBENCH_JOINT_CHECKPOINT:work_dirs/realbench/ups/iter_5000.pth}}'  # noqa: E501
+finetune_lr = 2e-4
+
 # Samples of every batch (each holds one task; the batch sampler takes the
 # loader's batch size).
 batch_size = 16
