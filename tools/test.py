@@ -18,8 +18,9 @@ from mmengine.runner import Runner
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.utils import (apply_launch_options, parse_launch_args,
-                         register_all_modules, setup_cpu_launch)
+from mmups.utils import (apply_launch_options, limit_heap_fragmentation,
+                         parse_launch_args, register_all_modules,
+                         setup_cpu_launch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,6 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    limit_heap_fragmentation()  # decoding in validation; see its docstring
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     apply_launch_options(cfg, args.config, args.launcher, args.work_dir,

@@ -2,6 +2,7 @@
 (where ../shared/data is present) the quick end-to-end run."""
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -120,8 +121,44 @@ def test_fine_tuning_runs_start_from_the_joint_run():
         env, MMUPS_REALBENCH_ITERS_PER_TASK='200',
         MMUPS_REALBENCH_JOINT_CHECKPOINT='/w/ups/iter_5000.pth')
     assert tool.run_env('ups_finetune_ar2d', env, 2, results)[
-        'MMUPS_REALBENCH_ITERS_PER_TASK'] == '1'
+        'MMUPS_REALBENCH_ITERS_PER_TASK'] == '2'
     # A different starting checkpoint is a different experiment.
     assert tool._setting(tuned, 0) != tool._setting(
         dict(tuned, MMUPS_REALBENCH_JOINT_CHECKPOINT='/other.pth'), 0)
     assert 'MMUPS_REALBENCH_JOINT_CHECKPOINT' not in tool._setting(env, 0)
+
+
+def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch):
+    """An interrupted test does not cost the training again: with --reuse
+    only ``tools/test.py`` runs; a changed setting trains anew."""
+    tool = load_tool()
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(osp.basename(cmd[1]))
+        work = cmd[cmd.index('--work-dir') + 1]
+        if cmd[1].endswith('train.py'):
+            with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+                f.write(osp.join(work, 'iter_2.pth'))
+        else:
+            with open(cmd[cmd.index('--metrics-out') + 1], 'w') as f:
+                json.dump({'ar2d/penn_action/top1': 0.5}, f)
+
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    monkeypatch.setattr(tool, 'collect_run', lambda *args: args)
+    work = str(tmp_path / 'ups_separate_ar2d')
+    env = dict(MMUPS_REALBENCH_ROOT='/data',
+               MMUPS_REALBENCH_ITERS_PER_TASK='2')
+    log = str(tmp_path / 'run.log')
+
+    def run(env):
+        return tool.run_one('ups_separate_ar2d', 'cfg.py', work, env, 0,
+                            log, reuse=True)
+
+    first = run(env)
+    assert calls == ['train.py', 'test.py']
+    os.remove(osp.join(work, 'run_done.json'))  # as if the test was killed
+    assert run(env) == first and calls[2:] == ['test.py']
+    assert run(env) == first and len(calls) == 3  # finished: read back
+    run(dict(env, MMUPS_REALBENCH_ITERS_PER_TASK='3'))
+    assert calls[3:] == ['train.py', 'test.py']

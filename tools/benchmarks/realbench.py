@@ -76,40 +76,62 @@ def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
     """Train then test one config; returns its metrics and costs.
 
     Training skips its final validation: ``tools/test.py`` evaluates the
-    last checkpoint on the same data right after.
+    last checkpoint on the same data right after. With ``reuse``, a run that
+    finished before with the same setting is read back, and one whose
+    training finished (``train_done.json``) is only tested.
     """
     os.makedirs(work_dir, exist_ok=True)
     done = osp.join(work_dir, 'run_done.json')
-    if reuse and osp.exists(done):
-        with open(done) as f:
-            record = json.load(f)
-        if record.get('setting') == _setting(env, seed):
-            print(f'[realbench] {name}: reusing the finished run in '
-                  f'{work_dir}', flush=True)
-            return collect_run(name, record['checkpoint'],
-                               record['metrics_file'], record['train_time'])
+    trained = osp.join(work_dir, 'train_done.json')
+    setting = _setting(env, seed)
+    record = _read_record(done, setting) if reuse else None
+    if record is not None:
+        print(f'[realbench] {name}: reusing the finished run in '
+              f'{work_dir}', flush=True)
+        return collect_run(name, record['checkpoint'],
+                           record['metrics_file'], record['train_time'])
+    record = _read_record(trained, setting) if reuse else None
     python = sys.executable
-    start = time.time()
-    with open(log, 'w') as out:
-        subprocess.run([python, osp.join(ROOT, 'tools', 'train.py'), config,
-                        '--work-dir', work_dir, '--no-validate',
-                        '--cfg-options', f'randomness.seed={seed}'],
-                       check=True, env=env, stdout=out,
-                       stderr=subprocess.STDOUT, cwd=ROOT)
-        train_time = time.time() - start
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            checkpoint = f.read().strip()
+    with open(log, 'a' if record else 'w') as out:
+        if record is None:
+            start = time.time()
+            subprocess.run([python, osp.join(ROOT, 'tools', 'train.py'),
+                            config, '--work-dir', work_dir, '--no-validate',
+                            '--cfg-options', f'randomness.seed={seed}'],
+                           check=True, env=env, stdout=out,
+                           stderr=subprocess.STDOUT, cwd=ROOT)
+            with open(osp.join(work_dir, 'last_checkpoint')) as f:
+                record = dict(checkpoint=f.read().strip(),
+                              train_time=time.time() - start,
+                              setting=setting)
+            _write_json(trained, record)
+        else:
+            print(f'[realbench] {name}: training finished before; testing '
+                  f'{record["checkpoint"]}', flush=True)
         metrics_file = osp.join(work_dir, 'test_metrics.json')
         subprocess.run([python, osp.join(ROOT, 'tools', 'test.py'), config,
-                        checkpoint, '--work-dir', work_dir,
+                        record['checkpoint'], '--work-dir', work_dir,
                         '--metrics-out', metrics_file],
                        check=True, env=env, stdout=out,
                        stderr=subprocess.STDOUT, cwd=ROOT)
-    with open(done, 'w') as f:
-        json.dump(dict(checkpoint=checkpoint, metrics_file=metrics_file,
-                       train_time=train_time, setting=_setting(env, seed)),
-                  f)
-    return collect_run(name, checkpoint, metrics_file, train_time)
+    record = dict(record, metrics_file=metrics_file)
+    _write_json(done, record)
+    return collect_run(name, record['checkpoint'], metrics_file,
+                       record['train_time'])
+
+
+def _read_record(path: str, setting: Dict) -> Optional[Dict]:
+    """A run record written by :func:`run_one`, if it has this setting."""
+    if not osp.exists(path):
+        return None
+    with open(path) as f:
+        record = json.load(f)
+    return record if record.get('setting') == setting else None
+
+
+def _write_json(path: str, data: Dict) -> None:
+    with open(path, 'w') as f:
+        json.dump(data, f)
 
 
 def _setting(env: Dict[str, str], seed: int) -> Dict:
@@ -139,8 +161,9 @@ def run_env(name: str, env: Dict[str, str], iters: int,
     if 'starts_from' not in spec:
         return env
     start = results['runs'][spec['starts_from']]
+    # At least 2: the schedule warms up for one iteration, then decays.
     return dict(env, MMUPS_REALBENCH_ITERS_PER_TASK=str(
-        max(1, round(iters * spec['iters_fraction']))),
+        max(2, round(iters * spec['iters_fraction']))),
                 MMUPS_REALBENCH_JOINT_CHECKPOINT=start['checkpoint'])
 
 

@@ -1,0 +1,41 @@
+"""Process-level memory settings for long CPU runs."""
+import ctypes
+import ctypes.util
+import sys
+
+#: glibc's ``mallopt`` parameter for the mmap threshold (malloc.h).
+_M_MMAP_THRESHOLD = -3
+
+#: Blocks at least this large are mapped and unmapped on their own.
+MMAP_THRESHOLD = 64 * 1024
+
+
+def limit_heap_fragmentation(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Have glibc serve allocations of ``threshold`` bytes or more with their
+    own memory maps, returned to the system when freed.
+
+    Why: autoregressive decoding on a CPU allocates and frees large
+    temporaries (logits, key/value caches) at every step, between the small
+    long-lived results that the evaluator keeps. glibc's default threshold
+    adapts upwards, after which such temporaries come from the heap, which
+    cannot shrink past the small blocks on top of it: evaluating the
+    realbench validation set (61.5k samples) grew the resident memory of
+    ``tools/test.py`` by about 20 MB per batch, to over 12 GB, while the
+    live objects stayed under 2 GB. With this setting it stays flat.
+
+    Same effect as ``MALLOC_MMAP_THRESHOLD_=65536`` in the environment, but
+    set from inside the process. Does nothing where the C library is not
+    glibc.
+
+    Returns:
+        bool: whether the setting was applied.
+    """
+    if not sys.platform.startswith('linux'):
+        return False
+    name = ctypes.util.find_library('c')
+    try:
+        libc = ctypes.CDLL(name or 'libc.so.6')
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold)))
