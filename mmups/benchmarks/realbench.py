@@ -179,7 +179,69 @@ def render_markdown(results: dict, plots: Dict[str, str],
                  'the fine-tuning alone. UPS and UPS with H = 1 '
                  'are one model for all five tasks: their parameters and '
                  'train time appear in every table.')
+    checks = goal_checks(results)
+    if checks:
+        lines += ['', '### Goals', '',
+                  'Each task\'s main figure: top-1 (%) for recognition, mean '
+                  'top-1 over the observation ratios (%) for early '
+                  'prediction, MPJPE (mm, lower is better) for pose '
+                  'estimation. Difference: UPS minus the other model, signed '
+                  'so that positive is in UPS\' favour.', '',
+                  '| goal | task | UPS | other | difference | met |',
+                  '|---|---|---|---|---|---|']
+        for c in checks:
+            lines.append(
+                f'| {c["goal"]} | {c["task"]} | {c["ups"]:.1f} | '
+                f'{c["other"]:.1f} | {c["margin"]:+.1f} | '
+                f'{"yes" if c["met"] else "no"} |')
     return '\n'.join(lines) + '\n'
+
+
+def main_figure(metrics: Dict[str, float], task: str) -> Optional[float]:
+    """A task's main figure, in table units (% or mm)."""
+    key = {'pe': 'MPJPE', 'eap': 'top1_mean'}.get(
+        re.sub(r'\d.*', '', task), 'top1')
+    value = metrics.get(key)
+    if value is None:
+        return None
+    return value if key == 'MPJPE' else value * 100
+
+
+#: Goals of the comparison: (name, UPS row, other row, tasks); the UPS row
+#: "UPS, best" is the better of the joint and the fine-tuned model.
+GOALS = (
+    ('UPS >= UPS_separate', 'UPS, best', 'UPS_separate', None),
+    ('H = 2 >= H = 1 (joint models)', 'UPS', 'UPS, H = 1', None),
+    ('UPS >= ST-GCN', 'UPS, best', 'ST-GCN (MMAction2)', ('ar2d', 'ar3d')),
+    ('UPS MPJPE <= TCN', 'UPS, best', 'VideoPoseLift TCN (MMPose)',
+     ('pe3d', )),
+)
+
+
+def goal_checks(results: dict) -> List[dict]:
+    """Every goal on every task where both models have a result."""
+    checks = []
+    for goal, ups_row, other_row, tasks in GOALS:
+        for task in tasks or REALBENCH_TASKS:
+            figures: Dict[str, float] = {}
+            for _, run in rows_for(results, task):
+                value = main_figure(run['metrics'][task], task)
+                if value is None:
+                    continue
+                figures[run['model']] = value
+            lower = task.startswith('pe')
+            tuned = [figures[m] for m in ('UPS', 'UPS, fine-tuned')
+                     if m in figures]
+            if tuned:
+                figures['UPS, best'] = min(tuned) if lower else max(tuned)
+            if ups_row not in figures or other_row not in figures:
+                continue
+            margin = figures[ups_row] - figures[other_row]
+            margin = -margin if lower else margin
+            checks.append(dict(goal=goal, task=task, ups=figures[ups_row],
+                               other=figures[other_row], margin=margin,
+                               met=margin >= 0))
+    return checks
 
 
 def write_plots(results: dict, out_dir: str, work_root: str

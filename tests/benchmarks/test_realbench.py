@@ -162,3 +162,40 @@ def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch):
     assert run(env) == first and len(calls) == 3  # finished: read back
     run(dict(env, MMUPS_REALBENCH_ITERS_PER_TASK='3'))
     assert calls[3:] == ['train.py', 'test.py']
+
+
+def test_goal_checks_take_the_better_ups_and_mind_the_direction():
+    from mmups.benchmarks.realbench import goal_checks
+    runs = dict(
+        ups=dict(model='UPS', metrics=dict(
+            ar2d=dict(top1=0.80), pe3d=dict(MPJPE=120.),
+            eap2d=dict(top1_mean=0.5))),
+        ups_finetune_ar2d=dict(model='UPS, fine-tuned',
+                               metrics=dict(ar2d=dict(top1=0.90))),
+        ups_separate_ar2d=dict(model='UPS_separate',
+                               metrics=dict(ar2d=dict(top1=0.85))),
+        ups_separate_pe3d=dict(model='UPS_separate',
+                               metrics=dict(pe3d=dict(MPJPE=100.))),
+        ups_h1=dict(model='UPS, H = 1', metrics=dict(
+            ar2d=dict(top1=0.82), pe3d=dict(MPJPE=110.))),
+        tcn=dict(model='VideoPoseLift TCN (MMPose)',
+                 metrics=dict(pe3d=dict(MPJPE=90.))))
+    for run in runs.values():
+        run.update(params=1e6, train_time_s=60.)
+    checks = {(c['goal'], c['task']): c for c in goal_checks(dict(runs=runs))}
+    sep = checks[('UPS >= UPS_separate', 'ar2d')]
+    assert sep['ups'] == pytest.approx(90.) and sep['met']  # fine-tuned
+    assert sep['margin'] == pytest.approx(5.)
+    pe = checks[('UPS >= UPS_separate', 'pe3d')]
+    assert pe['margin'] == pytest.approx(-20.) and not pe['met']
+    h1 = checks[('H = 2 >= H = 1 (joint models)', 'ar2d')]
+    assert h1['ups'] == pytest.approx(80.) and not h1['met']  # joint only
+    assert checks[('H = 2 >= H = 1 (joint models)', 'pe3d')]['margin'] \
+        == pytest.approx(-10.)
+    assert not checks[('UPS MPJPE <= TCN', 'pe3d')]['met']
+    assert ('UPS >= ST-GCN', 'ar2d') not in checks  # no ST-GCN result
+    assert ('UPS >= UPS_separate', 'eap2d') not in checks
+    text = render_markdown(dict(machine='m', seed=0, iters_per_task=1,
+                                quick=False, runs=runs), {}, '.')
+    assert '| UPS >= UPS_separate | ar2d | 90.0 | 85.0 | +5.0 | yes |' in text
+    assert '| UPS MPJPE <= TCN | pe3d | 120.0 | 90.0 | -30.0 | no |' in text
