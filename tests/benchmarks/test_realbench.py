@@ -164,7 +164,7 @@ def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch):
     assert calls[3:] == ['train.py', 'test.py']
 
 
-def test_goal_checks_take_the_better_ups_and_mind_the_direction():
+def test_goal_checks_per_ups_model_and_direction():
     from mmups.benchmarks.realbench import goal_checks
     runs = dict(
         ups=dict(model='UPS', metrics=dict(
@@ -182,20 +182,23 @@ def test_goal_checks_take_the_better_ups_and_mind_the_direction():
                  metrics=dict(pe3d=dict(MPJPE=90.))))
     for run in runs.values():
         run.update(params=1e6, train_time_s=60.)
-    checks = {(c['goal'], c['task']): c for c in goal_checks(dict(runs=runs))}
-    sep = checks[('UPS >= UPS_separate', 'ar2d')]
-    assert sep['ups'] == pytest.approx(90.) and sep['met']  # fine-tuned
-    assert sep['margin'] == pytest.approx(5.)
-    pe = checks[('UPS >= UPS_separate', 'pe3d')]
+    checks = {(c['goal'], c['task'], c['model']): c
+              for c in goal_checks(dict(runs=runs))}
+    joint = checks[('UPS >= UPS_separate', 'ar2d', 'UPS')]
+    assert joint['margin'] == pytest.approx(-5.) and not joint['met']
+    tuned = checks[('UPS >= UPS_separate', 'ar2d', 'UPS, fine-tuned')]
+    assert tuned['margin'] == pytest.approx(5.) and tuned['met']
+    pe = checks[('UPS >= UPS_separate', 'pe3d', 'UPS')]
     assert pe['margin'] == pytest.approx(-20.) and not pe['met']
-    h1 = checks[('H = 2 >= H = 1 (joint models)', 'ar2d')]
-    assert h1['ups'] == pytest.approx(80.) and not h1['met']  # joint only
-    assert checks[('H = 2 >= H = 1 (joint models)', 'pe3d')]['margin'] \
-        == pytest.approx(-10.)
-    assert not checks[('UPS MPJPE <= TCN', 'pe3d')]['met']
-    assert ('UPS >= ST-GCN', 'ar2d') not in checks  # no ST-GCN result
-    assert ('UPS >= UPS_separate', 'eap2d') not in checks
+    assert ('H = 2 >= H = 1', 'ar2d', 'UPS, fine-tuned') not in checks
+    assert checks[('H = 2 >= H = 1', 'pe3d', 'UPS')]['margin'] == \
+        pytest.approx(-10.)
+    assert not checks[('UPS MPJPE <= TCN', 'pe3d', 'UPS')]['met']
+    assert not any(k[0] == 'UPS >= ST-GCN' for k in checks)  # no ST-GCN
+    assert not any(k[1] == 'eap2d' for k in checks)  # no other eap2d row
     text = render_markdown(dict(machine='m', seed=0, iters_per_task=1,
                                 quick=False, runs=runs), {}, '.')
-    assert '| UPS >= UPS_separate | ar2d | 90.0 | 85.0 | +5.0 | yes |' in text
-    assert '| UPS MPJPE <= TCN | pe3d | 120.0 | 90.0 | -30.0 | no |' in text
+    assert ('| UPS >= UPS_separate | ar2d | UPS, fine-tuned | 90.0 | 85.0 | '
+            '+5.0 | yes |') in text
+    assert '| UPS MPJPE <= TCN | pe3d | UPS | 120.0 | 90.0 | -30.0 | no |' \
+        in text
