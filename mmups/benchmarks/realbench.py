@@ -248,7 +248,6 @@ def write_plots(results: dict, out_dir: str, work_root: str
                 ) -> Dict[str, str]:
     """Early-prediction curves (UPS vs UPS_separate) and the UPS routes
     figure; returns title -> file."""
-
     from mmups.visualization.routes import draw_routes
     os.makedirs(out_dir, exist_ok=True)
     plots: Dict[str, str] = {}
