@@ -39,8 +39,8 @@ FINETUNE_FRACTION = 0.2
 RUNS: Dict[str, dict] = {
     'ups': dict(config='configs/realbench/ups_realbench_all.py',
                 model='UPS', tasks=list(REALBENCH_TASKS)),
-    **{f'ups_separate_{t}': _separate(t) for t in REALBENCH_TASKS},
     **{f'ups_finetune_{t}': _finetune(t) for t in REALBENCH_TASKS},
+    **{f'ups_separate_{t}': _separate(t) for t in REALBENCH_TASKS},
     'ups_h1': dict(config='configs/realbench/ups_realbench_h1.py',
                    model='UPS, H = 1', tasks=list(REALBENCH_TASKS)),
     'stgcn_penn_ar2d': dict(
