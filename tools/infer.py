@@ -32,6 +32,7 @@ import numpy as np
 from mmups.apis import CheckpointMismatchError, SkeletonInputError
 from mmups.apis.ups_inferencer import DEFAULT_RATIOS, UPSInferencer
 from mmups.structures import task_kind
+from mmups.utils.fileio import atomic_open
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -109,11 +110,9 @@ def describe(pred: dict) -> str:
 
 
 def write_json(results: dict, path: str) -> None:
-    """Write through a temporary file: a failure never leaves half a file."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
+    """Write results as JSON (whole or not at all)."""
+    with atomic_open(path) as f:
         json.dump(to_json(results), f, indent=1)
-    os.replace(tmp, path)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:

@@ -9,7 +9,6 @@ Examples::
 """
 import argparse
 import json
-import os
 import os.path as osp
 
 from mmengine.config import Config
@@ -18,7 +17,8 @@ from mmengine.runner import Runner
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.utils import (apply_launch_options, limit_heap_fragmentation,
+from mmups.utils import (apply_launch_options, atomic_open,
+                         limit_heap_fragmentation,
                          parse_launch_args, register_all_modules,
                          setup_cpu_launch)
 
@@ -67,15 +67,10 @@ def main(argv=None) -> dict:
 
 
 def write_metrics(metrics: dict, path: str) -> None:
-    """Write metrics as JSON, through a temporary file so that a failure
-    never leaves half a file."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
+    """Write metrics as JSON (whole or not at all)."""
+    with atomic_open(path) as f:
         json.dump({k: float(v) if isinstance(v, (int, float)) else v
                    for k, v in metrics.items()}, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
 
 
 if __name__ == '__main__':

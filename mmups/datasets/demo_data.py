@@ -20,6 +20,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from mmups.utils.fileio import atomic_open
+
 DEMO_ACTIONS = ('wave right hand', 'wave left hand', 'squat down', 'jump up',
                 'kick with right leg', 'bow', 'clap hands', 'turn around')
 
@@ -189,11 +191,8 @@ def make_action_pkl(path: str, kind: str, num_train_per_class: int = 40,
 def _atomic_pickle(obj, path: str) -> None:
     """Write a pickle through a temporary file, so that concurrent writers
     (ranks of a distributed launch) and crashes never leave half a file."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'wb') as f:
+    with atomic_open(path, 'wb') as f:
         pickle.dump(obj, f)
-    os.replace(tmp, path)
 
 
 def make_mocap(num_sequences: Dict[str, int], num_frames: int = 200,
@@ -287,8 +286,6 @@ def prepare_demo_data(root: str = 'data/ups_demo', seed: int = 0,
     make_action_pkl(paths['ar3d'], '3d', seed=seed, **common)
     make_action_pkl(paths['ar2d'], '2d', seed=seed + 1, **common)
     make_pose_lifting_data(pe_root, seed=seed + 2)
-    tmp = f"{paths['label_map']}.{os.getpid()}.tmp"
-    with open(tmp, 'w') as f:
+    with atomic_open(paths['label_map']) as f:
         f.write('\n'.join(DEMO_ACTIONS) + '\n')
-    os.replace(tmp, paths['label_map'])
     return paths

@@ -33,6 +33,7 @@ from typing import Dict, Iterator, List, Optional
 from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
                                         render_markdown, write_plots)
 from mmups.benchmarks.realbench_data import prepare_realbench_data
+from mmups.utils.fileio import atomic_open
 from mmups.utils.machine import cpu_name
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -130,7 +131,7 @@ def _read_record(path: str, setting: Dict) -> Optional[Dict]:
 
 
 def _write_json(path: str, data: Dict) -> None:
-    with open(path, 'w') as f:
+    with atomic_open(path) as f:
         json.dump(data, f)
 
 
@@ -256,10 +257,8 @@ def write_section(path: str, markdown: str) -> None:
         text = head + block + rest.split(MARK_END, 1)[1]
     else:
         text = text.rstrip() + ('\n\n' if text else '') + block + '\n'
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
+    with atomic_open(path) as f:
         f.write(text)
-    os.replace(tmp, path)
 
 
 if __name__ == '__main__':
