@@ -12,11 +12,13 @@ import json
 import os.path as osp
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
+from mmups.evaluation.functional import format_h36m_tables
 from mmups.utils import (apply_launch_options, atomic_open,
                          limit_heap_fragmentation,
                          parse_launch_args, register_all_modules,
@@ -61,6 +63,9 @@ def main(argv=None) -> dict:
     check_data_files(cfg)  # names a missing file and its data/README section
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    tables = format_h36m_tables(metrics)
+    if tables:  # the Human3.6M protocol's per-action tables (Tables 3-4)
+        print_log('\n' + tables, logger='current')
     if args.metrics_out:
         write_metrics(metrics, args.metrics_out)
     return metrics

@@ -86,8 +86,9 @@ def task_metrics(raw: Dict[str, float], task: str,
             continue
         else:
             name = parts[-1]
-        if '_' in name and name.split('_')[0] in ('MPJPE', 'P-MPJPE'):
-            continue  # per-action entries
+        if ('_' in name and name.split('_')[0] in ('MPJPE', 'P-MPJPE')
+                and not name.endswith('_avg')):
+            continue  # per-action entries (their mean, ``_avg``, is kept)
         out[name] = float(value)
     return out
 

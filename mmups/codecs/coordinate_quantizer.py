@@ -4,7 +4,7 @@ UPS (section 3.2) represents every coordinate of a joint by one of
 ``num_bins`` discrete bins per axis, so that a 3D pose becomes a sequence of
 vocabulary tokens. This codec maps real coordinates to bin indices and back.
 """
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -156,6 +156,110 @@ class CoordinateQuantizer:
         lo = ranges[:, 0]
         width = (ranges[:, 1] - lo) / self.num_bins
         return (lo + (b.to(torch.float64) + 0.5) * width).to(torch.float32)
+
+    def bin_positions(self, coords: Union[Tensor, np.ndarray]) -> Tensor:
+        """Exact coordinates in units of bins: float64 (..., 3).
+
+        Position ``u = (x - lo) / w - 0.5``, so that bin ``b``'s centre sits
+        at ``u = b``; clipped to ``[0, num_bins - 1]`` (the outermost
+        centres), like :meth:`encode` clips to the outermost bins.
+        """
+        x = torch.as_tensor(coords)
+        self._check_shape(x, 'coords')
+        x = x.to(torch.float64)
+        if not torch.isfinite(x).all():
+            raise ValueError('coords contain NaN or infinite values; '
+                             'mask invalid joints before quantizing')
+        ranges = self.ranges.to(x.device)
+        lo = ranges[:, 0]
+        width = (ranges[:, 1] - lo) / self.num_bins
+        return ((x - lo) / width - 0.5).clamp_(0, self.num_bins - 1)
+
+    def soft_encode(self, coords: Union[Tensor, np.ndarray],
+                    mode: str = 'gaussian', sigma: float = 1.0) -> Tensor:
+        """Ordinal targets: a distribution over each axis's bins.
+
+        Cross-entropy against a one-hot bin costs as much for a neighbouring
+        bin as for a bin at the other end of the axis; these targets put
+        their mass on the bins near the exact value instead.
+
+        Args:
+            coords: real coordinates (..., 3).
+            mode: ``'gaussian'``: weights ``exp(-(b - u)^2 / (2 sigma^2))``
+                around the exact position ``u`` (:meth:`bin_positions`),
+                normalised (as SimCC's label smoothing); ``'two_bin'``: the
+                two bins around ``u``, weighted so that their mean is exactly
+                ``u`` (the target of Distribution Focal Loss); ``'hard'``:
+                one-hot at :meth:`encode`'s bin.
+            sigma: width of the Gaussian, in bins.
+
+        Returns:
+            Float32 tensor (..., 3, num_bins); every row sums to 1.
+        """
+        if mode == 'hard':
+            bins = self.encode(coords)
+            return torch.nn.functional.one_hot(
+                bins, self.num_bins).to(torch.float32)
+        u = self.bin_positions(coords).unsqueeze(-1)  # (..., 3, 1)
+        centres = torch.arange(self.num_bins, dtype=torch.float64,
+                               device=u.device)
+        if mode == 'gaussian':
+            if not sigma > 0:
+                raise ValueError(f'sigma must be > 0, got {sigma!r}')
+            weights = torch.exp(-0.5 * ((centres - u) / sigma)**2)
+        elif mode == 'two_bin':
+            weights = (1 - (centres - u).abs()).clamp_(min=0)
+        else:
+            raise ValueError(f"mode must be 'gaussian', 'two_bin' or 'hard', "
+                             f'got {mode!r}')
+        return (weights / weights.sum(-1, keepdim=True)).to(torch.float32)
+
+    def bin_centres(self, device: Optional[torch.device] = None) -> Tensor:
+        """Float32 (3, num_bins): the coordinate each bin decodes to."""
+        bins = torch.arange(self.num_bins, device=device)
+        return self.decode(bins[:, None].expand(-1, 3)).t().contiguous()
+
+    def expectation(self, probs: Tensor, window: Optional[int] = None,
+                    axis: Optional[Tensor] = None) -> Tensor:
+        """Continuous coordinates from distributions over the bins.
+
+        The mean of the bin centres under ``probs``: the estimate that
+        minimises the expected squared error, where the arg-max bin centre
+        minimises the chance of a wrong bin.
+
+        Args:
+            probs: (..., 3, num_bins) non-negative weights per axis (e.g.
+                a softmax over the axis's bins; rows are renormalised), or
+                (..., num_bins) rows of the axes given by ``axis``.
+            window: if set, only the bins within ``window`` of each row's
+                arg-max count (a multi-modal distribution then reads out
+                its main mode instead of a point between modes).
+            axis: (...) long, the axis of each row of a (..., num_bins)
+                ``probs``; None for (..., 3, num_bins) input.
+
+        Returns:
+            Float32 tensor (..., 3) of coordinates, or (...) with ``axis``.
+        """
+        if axis is None:
+            if probs.dim() < 2 or tuple(
+                    probs.shape[-2:]) != (3, self.num_bins):
+                raise ValueError(f'probs must have shape (..., 3, '
+                                 f'{self.num_bins}), got '
+                                 f'{tuple(probs.shape)}')
+            centres = self.bin_centres(probs.device)
+        else:
+            if tuple(probs.shape) != (*axis.shape, self.num_bins):
+                raise ValueError(f'probs {tuple(probs.shape)} must be '
+                                 f'axis {tuple(axis.shape)} + '
+                                 f'({self.num_bins},)')
+            centres = self.bin_centres(probs.device)[axis]
+        p = probs.float()
+        if window is not None:
+            centre = p.argmax(-1, keepdim=True)
+            bins = torch.arange(self.num_bins, device=p.device)
+            p = p * ((bins - centre).abs() <= window)
+        p = p / p.sum(-1, keepdim=True).clamp(min=1e-12)
+        return (p * centres).sum(-1)
 
     def __repr__(self) -> str:
         ranges = [tuple(round(v, 6) for v in r) for r in self.ranges.tolist()]

@@ -14,7 +14,7 @@ NTU's "spine shoulder" and Human3.6M's "thorax"; Human3.6M's "neck/nose" and
 NTU's "neck" share ``neck``; H36M's "foot" joints sit at the ankle.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -74,6 +74,30 @@ class SkeletonLayout:
     def canonical_index(self) -> np.ndarray:
         """(V,) int array: the canonical slot of each of this layout's joints."""
         return self._canonical
+
+    @property
+    def flip_indices(self) -> List[int]:
+        """For each joint, the index of its mirror image (``left_*`` <->
+        ``right_*``; joints on the midline map to themselves). Raises if a
+        side joint's partner is missing from the layout."""
+        index = {n: i for i, n in enumerate(self.joint_names)}
+        out = []
+        for name in self.joint_names:
+            side, _, rest = name.partition('_')
+            other = {'left': 'right', 'right': 'left'}.get(side)
+            partner = f'{other}_{rest}' if other else name
+            if partner not in index:
+                raise ValueError(f'Layout {self.name!r}: joint {name!r} has '
+                                 f'no mirror joint {partner!r}.')
+            out.append(index[partner])
+        return out
+
+    @property
+    def root_index(self) -> Optional[int]:
+        """Index of the ``pelvis`` (the root of root-relative 3D poses, as
+        MMPose's lifting codecs' ``root_index``), or None without one."""
+        return (self.joint_names.index('pelvis')
+                if 'pelvis' in self.joint_names else None)
 
     def graph(self, mode: str = 'spatial'):
         """This layout's skeleton as an MMAction2 ``Graph``."""

@@ -96,3 +96,63 @@ def test_bad_constructor_args():
         CoordinateQuantizer(ranges=((0, 1), (0, 1)))
     with pytest.raises(ValueError):
         CoordinateQuantizer(ranges=(0.0, float('inf')))
+
+
+@pytest.mark.parametrize('mode', ['gaussian', 'two_bin', 'hard'])
+def test_soft_targets_sum_to_one_and_peak_at_the_bin(mode):
+    q = CoordinateQuantizer(num_bins=16, ranges=((-1.0, 1.0), (0.0, 2.0),
+                                                 (-2.0, 2.0)))
+    coords = torch.tensor([[0.3, 1.71, -1.2], [-0.99, 0.02, 1.95]])
+    targets = q.soft_encode(coords, mode, sigma=1.5)
+    assert targets.shape == (2, 3, 16)
+    assert torch.allclose(targets.sum(-1), torch.ones(2, 3))
+    assert (targets >= 0).all()
+    # The heaviest bin is the one the value falls in.
+    assert torch.equal(targets.argmax(-1), q.encode(coords))
+
+
+def test_gaussian_target_shape():
+    q = CoordinateQuantizer(num_bins=32, ranges=(-1.0, 1.0))
+    # Exactly on the centre of bin 10 on every axis.
+    centre = q.decode(torch.full((1, 3), 10))
+    t = q.soft_encode(centre, 'gaussian', sigma=2.0)[0, 0]
+    b = torch.arange(32, dtype=torch.float32)
+    expected = torch.exp(-0.5 * ((b - 10) / 2.0)**2)
+    assert torch.allclose(t, expected / expected.sum(), atol=1e-6)
+    # Symmetric about the bin, falling off with the distance.
+    assert torch.allclose(t[10 - 3], t[10 + 3])
+    assert t[10] > t[11] > t[13] > t[20]
+
+
+def test_expectation_of_one_hot_is_the_bin_centre():
+    q = CoordinateQuantizer(num_bins=8, ranges=((-1.0, 1.0), (0.0, 4.0),
+                                                (-0.5, 0.5)))
+    bins = torch.tensor([[0, 3, 7], [5, 5, 1]])
+    one_hot = torch.nn.functional.one_hot(bins, 8).float()
+    assert torch.allclose(q.expectation(one_hot), q.decode(bins))
+
+
+def test_expectation_of_two_bin_target_is_the_exact_value():
+    q = CoordinateQuantizer(num_bins=256, ranges=(-1.2, 1.2))
+    coords = torch.tensor([[0.0, 0.123456, -0.987], [1.1, -1.15, 0.5]])
+    t = q.soft_encode(coords, 'two_bin')
+    assert ((t > 0).sum(-1) <= 2).all()
+    assert torch.allclose(q.expectation(t), coords, atol=1e-6)
+    # The Gaussian target away from the edges has the same mean.
+    g = q.soft_encode(coords[:1], 'gaussian', sigma=2.0)
+    assert torch.allclose(q.expectation(g), coords[:1], atol=1e-5)
+    # Per-row axes give the same read-out.
+    rows, axes = t.reshape(-1, 256), torch.arange(3).repeat(2)
+    assert torch.allclose(q.expectation(rows, axis=axes),
+                          coords.reshape(-1), atol=1e-6)
+
+
+def test_expectation_window_reads_the_main_mode():
+    q = CoordinateQuantizer(num_bins=10, ranges=(0.0, 10.0))
+    probs = torch.zeros(1, 3, 10)
+    probs[..., 1] = 0.6  # main mode at centre 1.5
+    probs[..., 8] = 0.4  # a second mode at 8.5
+    assert torch.allclose(q.expectation(probs),
+                          torch.full((1, 3), 0.6 * 1.5 + 0.4 * 8.5))
+    assert torch.allclose(q.expectation(probs, window=2),
+                          torch.full((1, 3), 1.5))

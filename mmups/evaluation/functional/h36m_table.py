@@ -4,7 +4,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['H36M_ACTIONS', 'H36M_ACTION_ALIASES', 'format_h36m_table']
+__all__ = ['H36M_ACTIONS', 'H36M_ACTION_ALIASES', 'format_h36m_table',
+           'format_h36m_tables']
 
 #: Table column -> Human3.6M action names that belong to it. The first name
 #: is the canonical one; some subjects' files use the others.
@@ -85,7 +86,8 @@ def format_h36m_table(metrics: Dict[str, float],
     head = f'{metric}_'
     for key, value in metrics.items():
         key_prefix, name = _split_key(key)
-        if name.startswith(head) and len(name) > len(head):
+        if (name.startswith(head) and len(name) > len(head)
+                and name != head + 'avg'):
             found.setdefault(key_prefix, {})[name[len(head):]] = float(value)
     if prefix is None:
         if not found:
@@ -128,3 +130,29 @@ def format_h36m_table(metrics: Dict[str, float],
         '| ' + ' | '.join([row_name] + cells) + ' |',
     ]
     return '\n'.join(lines)
+
+
+def format_h36m_tables(metrics: Dict[str, float],
+                       precision: int = 1) -> str:
+    """Every per-action Human3.6M table that ``metrics`` holds: one per
+    result prefix (e.g. ``pe3d/h36m``) and error (``MPJPE``, ``P-MPJPE``,
+    ``N-MPJPE``), each with the action-averaged Avg of the protocol, followed
+    by a line with the frame-weighted error beside it. An empty string when
+    there is none (no pose estimation results)."""
+    blocks = []
+    for metric in ('MPJPE', 'P-MPJPE', 'N-MPJPE'):
+        head = f'{metric}_'
+        prefixes = sorted({
+            _split_key(key)[0] for key in metrics
+            if _split_key(key)[1].startswith(head)
+            and not _split_key(key)[1].endswith('_avg')})
+        for prefix in prefixes:
+            table = format_h36m_table(metrics, metric, prefix=prefix,
+                                      row_name=prefix or None,
+                                      precision=precision)
+            overall = metrics.get(f'{prefix}/{metric}' if prefix else metric)
+            note = '' if overall is None else (
+                f'\n{metric} over all frames (frame-weighted): '
+                f'{float(overall):.{precision}f}')
+            blocks.append(f'{metric} per action:\n{table}{note}')
+    return '\n\n'.join(blocks)

@@ -7,6 +7,9 @@ from mmpose.evaluation.metrics import MPJPE
 from mmups.registry import METRICS
 from ..functional.h36m_table import H36M_ACTION_ALIASES
 
+#: Suffix of the action-averaged error (``MPJPE_avg``).
+ACTION_MEAN = 'avg'
+
 # Stands in for ``target_img_path`` of samples that have none, so that
 # MMPose's action parsing works; its per-action entry is dropped.
 _NO_ACTION = 'NoAction'
@@ -25,7 +28,10 @@ class MPJPEMetric(MPJPE):
 
     Output names (as MMPose's): ``MPJPE`` / ``P-MPJPE`` / ``N-MPJPE`` (all
     frames) and, with ``per_action``, ``MPJPE_<Action>`` (e.g.
-    ``MPJPE_Walking``), one per action.
+    ``MPJPE_Walking``), one per action, and ``MPJPE_avg``, the mean of the
+    per-action errors: the Human3.6M protocol's headline (every action
+    weighted equally, as in the "Avg" column of the paper's Tables 3-4),
+    where ``MPJPE`` weights every frame equally.
 
     Args:
         mode: ``'mpjpe'`` (no alignment), ``'p-mpjpe'`` (Procrustes:
@@ -100,6 +106,12 @@ class MPJPEMetric(MPJPE):
         metrics.pop(f'{error_name}_{_NO_ACTION}', None)
         if not self.per_action:
             metrics = {error_name: metrics[error_name]}
+        else:
+            per_action = [v for k, v in metrics.items()
+                          if k.startswith(error_name + '_')]
+            if per_action:
+                metrics[f'{error_name}_{ACTION_MEAN}'] = float(
+                    np.mean(per_action))
         return {k: float(v) * self.unit_scale for k, v in metrics.items()}
 
 

@@ -8,10 +8,31 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmups.registry import MODELS
+from mmups.skeleton import flip_pose3d, flip_sequence, get_layout
 from mmups.structures import PAPER_TASKS, task_index, task_kind
 from ..vocabularies.task_grammar import TaskGrammar
 
 ForwardResults = Union[Dict[str, Tensor], List, Tensor]
+
+
+#: ``UPS(train_cfg=...)`` keys and their defaults (plain eq. 3).
+TRAIN_CFG_DEFAULTS = dict(masked_softmax=False,
+                          coord_target=dict(mode='hard'),
+                          coord_l1_weight=0.0)
+#: ``UPS(test_cfg=...)`` keys and their defaults (bin centres of the
+#: arg-max tokens).
+TEST_CFG_DEFAULTS = dict(coord_readout='argmax', readout_window=None,
+                         zero_root=False, flip_test=False)
+
+
+def _checked_cfg(cfg: Optional[dict], defaults: dict, what: str) -> dict:
+    """``defaults`` updated by ``cfg``; unknown keys are an error."""
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - set(defaults)
+    if unknown:
+        raise KeyError(f'UPS {what}_cfg: unknown keys {sorted(unknown)}; '
+                       f'known: {sorted(defaults)}')
+    return {**defaults, **cfg}
 
 
 @MODELS.register_module()
@@ -51,6 +72,37 @@ class UPS(BaseModel):
             classes of eight) with joint tokens, whose cross-attention
             over M*T*V_c tokens also made iterations several times slower.
         use_kv_cache: decode with the key/value cache at inference.
+        train_cfg: how the sequence loss is formed (every key optional;
+            the defaults are plain eq. 3):
+
+            * ``masked_softmax`` (False): the training softmax of every
+              position runs over the tokens the task's grammar allows there,
+              as constrained decoding does, not over the whole vocabulary;
+            * ``coord_target`` (``dict(mode='hard')``): the target of each
+              coordinate token, ``dict(mode='gaussian', sigma=...)`` or
+              ``dict(mode='two_bin')`` for ordinal targets over the axis's
+              bins (``CoordinateQuantizer.soft_encode``); action tokens
+              keep one-hot targets;
+            * ``coord_l1_weight`` (0): weight of an auxiliary L1 loss
+              between the expectation read-out of each coordinate (see
+              ``test_cfg``) and its exact value (integral regression), in
+              the coordinates' units (metres), averaged over the PE
+              samples' coordinates.
+        test_cfg: how pose estimation is read out (every key optional):
+
+            * ``coord_readout`` (``'argmax'``): ``'argmax'`` decodes each
+              coordinate token to its bin centre; ``'expectation'`` to the
+              softmax-weighted mean of its axis's bin centres, continuous
+              (the emitted tokens stay the arg-max in both);
+            * ``readout_window`` (None): with ``'expectation'``, only the
+              bins within this many of the arg-max count;
+            * ``zero_root`` (False): the root joint (the layout's pelvis)
+              decodes to exactly 0, as root-relative targets have it
+              (lifting codecs with ``zero_center=True``);
+            * ``flip_test`` (False): average the pose predicted from the
+              input and the mirror image of the pose predicted from the
+              mirrored input (left and right joints swapped, X mirrored
+              about the root), as MMPose's ``PoseLifter`` ``flip_test``.
         data_preprocessor: defaults to ``UPSDataPreprocessor``.
     """
 
@@ -63,6 +115,8 @@ class UPS(BaseModel):
                  num_pose_frames: int = 1,
                  use_kv_cache: bool = True,
                  memory_tokens: str = 'frame',
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -83,6 +137,17 @@ class UPS(BaseModel):
             raise ValueError(f'memory_tokens must be "frame" or "joint", '
                              f'not {memory_tokens!r}')
         self.memory_tokens = memory_tokens
+        self.train_cfg = _checked_cfg(train_cfg, TRAIN_CFG_DEFAULTS, 'train')
+        self.test_cfg = _checked_cfg(test_cfg, TEST_CFG_DEFAULTS, 'test')
+        if self.train_cfg['coord_target'].get('mode', 'hard') not in (
+                'hard', 'gaussian', 'two_bin'):
+            raise ValueError(f'train_cfg.coord_target.mode must be "hard", '
+                             f'"gaussian" or "two_bin", not '
+                             f'{self.train_cfg["coord_target"]!r}')
+        if self.test_cfg['coord_readout'] not in ('argmax', 'expectation'):
+            raise ValueError(f'test_cfg.coord_readout must be "argmax" or '
+                             f'"expectation", not '
+                             f'{self.test_cfg["coord_readout"]!r}')
         self.tokenizer = MODELS.build(tokenizer)
         encoder = dict(encoder, num_tasks=len(self.tasks))
         self.encoder = MODELS.build(encoder)
@@ -193,16 +258,41 @@ class UPS(BaseModel):
         losses: Dict[str, Tensor] = {}
         total = inputs.new_zeros(())
         acc = inputs.new_zeros(())
+        cfg = self.train_cfg
         for task, samples, memory, mask, grammar in self._encode_by_task(
                 inputs, data_samples):
+            targets = grammar.encode(samples)
+            length = targets.shape[1]
+            allowed = (grammar.allowed_steps(length)
+                       if cfg['masked_softmax'] else None)
+            soft = values = None
+            axes = grammar.coord_axes(length)
+            is_coord = axes >= 0
+            mode = cfg['coord_target'].get('mode', 'hard')
+            if bool(is_coord.any()) and (mode != 'hard'
+                                         or cfg['coord_l1_weight'] > 0):
+                weights, values = grammar.coord_targets(
+                    samples, length, mode,
+                    cfg['coord_target'].get('sigma', 1.0))
+                if mode != 'hard':
+                    soft = (is_coord, grammar.coord_ids[axes.clamp(min=0)],
+                            weights)
             out = self.head.loss(memory, mask,
                                  self._task_embedding(task, len(samples)),
-                                 self.vocabulary.embeddings,
-                                 grammar.encode(samples))
+                                 self.vocabulary.embeddings, targets,
+                                 allowed=allowed, soft_targets=soft)
             weight = len(samples) / inputs.shape[0]
-            total = total + out['loss_seq'] * weight
+            loss = out['loss_seq']
+            losses[f'nll_{task}'] = loss.detach()
+            if values is not None and cfg['coord_l1_weight'] > 0:
+                # Integral regression: the expectation read-out, trained
+                # directly on the coordinate error.
+                coords = grammar.expected_coords(out['logits'], axes)
+                l1 = (coords - values).abs()[is_coord].mean()
+                losses[f'l1_{task}'] = l1.detach()
+                loss = loss + cfg['coord_l1_weight'] * l1
+            total = total + loss * weight
             acc = acc + out['acc_token'].detach() * weight
-            losses[f'nll_{task}'] = out['loss_seq'].detach()
         losses['loss'] = total
         losses['acc_token'] = acc
         return losses
@@ -210,22 +300,25 @@ class UPS(BaseModel):
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples: List) -> List:
         """Greedy, grammar-constrained decoding; fills the predictions into
-        ``data_samples`` and returns them."""
-        for task, samples, memory, mask, grammar in self._encode_by_task(
-                inputs, data_samples):
-            out = self.head.generate(memory, mask,
-                                     self._task_embedding(task, len(samples)),
-                                     self.vocabulary.embeddings,
-                                     grammar=grammar,
-                                     use_cache=self.use_kv_cache,
-                                     num_reference_tokens=(
-                                         self.vocabulary.num_base_tokens))
+        ``data_samples`` and returns them (pose read-out: ``test_cfg``)."""
+        for task, idx in self._task_groups(data_samples).items():
+            samples = [data_samples[i] for i in idx]
+            out, grammar = self._generate(inputs[idx], samples, task)
+            if task_kind(task) == 'pe':
+                poses = self._read_poses(out, grammar, samples)
+                if self.test_cfg['flip_test']:
+                    flipped, _ = self._generate(
+                        self._flip_inputs(inputs[idx], samples), samples, task)
+                    poses = [(pose + flip_pose3d(other, get_layout(
+                        s.metainfo['layout']))) / 2 for pose, other, s in zip(
+                            poses, self._read_poses(flipped, grammar,
+                                                    samples), samples)]
             for j, sample in enumerate(samples):
                 tokens = out['tokens'][j, :out['lengths'][j]]
                 sample.pred_tokens = tokens.cpu()
                 if task_kind(task) == 'pe':
                     pred = InstanceData()
-                    pred.keypoints = grammar.decode_pose(j, tokens).cpu().numpy()
+                    pred.keypoints = poses[j].cpu().numpy()
                     sample.pred_instances = pred
                 else:
                     ids = self.vocabulary.action_token_ids(grammar.label_sets[j])
@@ -234,6 +327,52 @@ class UPS(BaseModel):
                     sample.pred_label = torch.tensor(
                         [grammar.decode_label(j, tokens)])
         return data_samples
+
+    def _generate(self, inputs: Tensor, samples: Sequence,
+                  task: str) -> Tuple[Dict[str, Tensor], TaskGrammar]:
+        """Encode and decode samples of one task: the head's ``generate``
+        output (with every step's logits where the read-out needs them) and
+        the samples' grammar."""
+        _, memory, mask = self.encode(inputs, samples, task)
+        grammar = TaskGrammar.from_samples(self.vocabulary, samples,
+                                           self.num_pose_frames)
+        out = self.head.generate(
+            memory, mask, self._task_embedding(task, len(samples)),
+            self.vocabulary.embeddings, grammar=grammar,
+            use_cache=self.use_kv_cache,
+            num_reference_tokens=self.vocabulary.num_base_tokens,
+            return_logits=self.test_cfg['coord_readout'] == 'expectation')
+        return out, grammar
+
+    def _read_poses(self, out: Dict[str, Tensor], grammar: TaskGrammar,
+                    samples: Sequence) -> List[Tensor]:
+        """Each PE sample's 3D joints (F, J, 3) from a ``generate`` output,
+        by the read-out of ``test_cfg``."""
+        coords = None
+        if 'logits' in out:
+            logits = out['logits']
+            coords = grammar.expected_coords(
+                logits, grammar.coord_axes(logits.shape[1]),
+                self.test_cfg['readout_window'])
+        poses = []
+        for j, sample in enumerate(samples):
+            root = (get_layout(sample.metainfo['layout']).root_index
+                    if self.test_cfg['zero_root'] else None)
+            poses.append(grammar.decode_pose(
+                j, out['tokens'][j, :out['lengths'][j]],
+                None if coords is None else coords[j], root_index=root))
+        return poses
+
+    @staticmethod
+    def _flip_inputs(inputs: Tensor, samples: Sequence) -> Tensor:
+        """(n, M, T, V_max, 3) inputs -> their mirror images (each sample
+        in its own layout's joints)."""
+        out = inputs.clone()
+        for j, sample in enumerate(samples):
+            layout = get_layout(sample.metainfo['layout'])
+            v = layout.num_joints
+            out[j, :, :, :v] = flip_sequence(inputs[j, :, :, :v], layout)
+        return out
 
     def get_routes(self) -> Dict[str, List[int]]:
         """Selected encoder block per layer for every task (at evaluation)."""

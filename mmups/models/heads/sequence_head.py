@@ -15,10 +15,9 @@ similarities of the decoder state with every row of ``E``.
 Axis names in the docstrings: N batch, L sequence length, S memory (encoder)
 tokens, C channels, K vocabulary tokens.
 """
-from typing import Dict, List, Optional, Protocol
+from typing import Dict, List, Optional, Protocol, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -120,6 +119,7 @@ class SequenceHead(BaseModule):
                  mlp_ratio: float = 4.0,
                  dropout: float = 0.1,
                  max_length: int = 160,
+                 pos_embed_std: float = 0.02,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
@@ -154,7 +154,7 @@ class SequenceHead(BaseModule):
         # normal(0, 0.02) (meant for widths of ~1k) made this head learn
         # several times slower at the widths used here (measured on the
         # demo: 36% vs 81% validation accuracy after 100 iterations).
-        nn.init.normal_(self.pos_embed, std=0.02)
+        nn.init.normal_(self.pos_embed, std=pos_embed_std)
 
     # ----------------------------------------------------------------- parts
     def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5,
@@ -270,7 +270,9 @@ class SequenceHead(BaseModule):
 
     def loss(self, memory: Tensor, memory_mask: Optional[Tensor],
              task_embedding: Tensor, vocab_table: Tensor,
-             target_ids: Tensor) -> Dict[str, Tensor]:
+             target_ids: Tensor, allowed: Optional[Tensor] = None,
+             soft_targets: Optional[Tuple[Tensor, Tensor, Tensor]] = None
+             ) -> Dict[str, Tensor]:
         """Sequence NLL of eq. 3, averaged per sequence then over the batch.
 
         Each sample n contributes ``-1/K_n * sum_k log P(y_k | y_<k, X)`` over
@@ -282,10 +284,20 @@ class SequenceHead(BaseModule):
                 :meth:`forward`.
             target_ids: (N, L) long target tokens (EOT included), right-padded
                 with -1.
+            allowed: (N, L, K) bool, the tokens the grammar allows at each
+                position: the softmax runs over these only, as decoding does
+                (None: over all K tokens).
+            soft_targets: ``(where, ids, weights)``: at the positions where
+                ``where`` (N, L) bool is True, the target is the distribution
+                ``weights`` (N, L, B) over the tokens ``ids`` (N, L, B)
+                instead of the one token of ``target_ids`` (the loss there is
+                the cross-entropy ``-sum_b w_b log P(ids_b)``).
 
         Returns:
-            ``dict(loss_seq=scalar, acc_token=scalar)``; ``acc_token`` is the
-            detached teacher-forced accuracy over all valid tokens.
+            ``dict(loss_seq=scalar, acc_token=scalar, logits=(N, L, K))``;
+            ``acc_token`` is the detached teacher-forced accuracy over all
+            valid tokens; ``logits`` (masked where ``allowed`` is given) are
+            for the caller's further losses, not a loss themselves.
         """
         valid = target_ids >= 0
         if not bool((valid[:, :-1] | ~valid[:, 1:]).all()):
@@ -293,9 +305,18 @@ class SequenceHead(BaseModule):
                              'follow -1')
         logits = self(memory, memory_mask, task_embedding, vocab_table,
                       target_ids[:, :-1])
-        nll = F.cross_entropy(
-            logits.flatten(0, 1).float(), target_ids.flatten(),
-            ignore_index=-1, reduction='none').view_as(target_ids)
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed, float('-inf'))
+        log_probs = logits.float().log_softmax(-1)
+        nll = -log_probs.gather(
+            -1, target_ids.clamp(min=0)[..., None])[..., 0]
+        if soft_targets is not None:
+            where, ids, weights = soft_targets
+            # 0 * -inf would be NaN where a masked token has no weight.
+            soft = -(log_probs.gather(-1, ids).clamp(min=-1e4) *
+                     weights).sum(-1)
+            nll = torch.where(where, soft, nll)
+        nll = nll.masked_fill(~valid, 0.)
         num_valid = valid.sum(dim=1)
         has_tokens = num_valid > 0
         per_sample = nll.sum(dim=1) / num_valid.clamp(min=1)
@@ -304,7 +325,7 @@ class SequenceHead(BaseModule):
         with torch.no_grad():
             correct = (logits.argmax(dim=-1) == target_ids) & valid
             acc = correct.sum() / valid.sum().clamp(min=1)
-        return dict(loss_seq=loss, acc_token=acc.float())
+        return dict(loss_seq=loss, acc_token=acc.float(), logits=logits)
 
     @torch.no_grad()
     def generate(self,
@@ -316,7 +337,8 @@ class SequenceHead(BaseModule):
                  max_length: Optional[int] = None,
                  use_cache: bool = True,
                  stop_ids: Optional[Tensor] = None,
-                 num_reference_tokens: Optional[int] = None
+                 num_reference_tokens: Optional[int] = None,
+                 return_logits: bool = False
                  ) -> Dict[str, Tensor]:
         """Greedy batched decoding.
 
@@ -344,13 +366,18 @@ class SequenceHead(BaseModule):
             stop_ids: (M,) long, without a grammar: tokens that end a
                 sequence (None: run to ``max_length``).
             num_reference_tokens: see :meth:`embed_vocab`.
+            return_logits: also return every step's unmasked logits (for
+                read-outs other than the arg-max, e.g. expectation decoding
+                of coordinates).
 
         Returns:
             dict with
             ``tokens``: (N, L_out) long, each row's tokens (its end token
             included) then -1;
             ``lengths``: (N,) long, number of tokens of each row;
-            ``first_logits``: (N, K) unmasked logits of the first step.
+            ``first_logits``: (N, K) unmasked logits of the first step;
+            ``logits``: (N, L_out, K) unmasked logits of every step (with
+            ``return_logits``).
         """
         num = memory.shape[0]
         device = memory.device
@@ -382,6 +409,7 @@ class SequenceHead(BaseModule):
         lengths = torch.zeros(num, dtype=torch.long, device=device)
         finished = torch.zeros(num, dtype=torch.bool, device=device)
         first_logits = None
+        step_logits: List[Tensor] = []
         inputs = self.embed_bos(task_embedding)  # (N, 1, C) all inputs so far
         new_input = inputs  # (N, 1, C) the input not yet seen by the cache
         steps = 0
@@ -394,6 +422,8 @@ class SequenceHead(BaseModule):
             logits = self.token_logits(hidden[:, -1], vocab_embed)  # (N, K)
             if first_logits is None:
                 first_logits = logits
+            if return_logits:
+                step_logits.append(logits)
             if grammar is not None:
                 allowed = grammar.allowed(step).to(device)
                 logits = logits.masked_fill(~allowed, float('-inf'))
@@ -414,5 +444,9 @@ class SequenceHead(BaseModule):
 
         if first_logits is None:  # limit == 0
             first_logits = memory.new_zeros(num, vocab_embed.shape[0])
-        return dict(tokens=tokens[:, :steps], lengths=lengths,
-                    first_logits=first_logits)
+        out = dict(tokens=tokens[:, :steps], lengths=lengths,
+                   first_logits=first_logits)
+        if return_logits:
+            out['logits'] = (torch.stack(step_logits, 1) if step_logits else
+                             memory.new_zeros(num, 0, vocab_embed.shape[0]))
+        return out

@@ -9,7 +9,7 @@ forcing), tells the sequence head which tokens each sample may emit at each
 decoding step (constrained greedy decoding), and reads decoded sequences
 back into class indices and 3D joints.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -52,8 +52,10 @@ class TaskGrammar:
                                      dtype=torch.bool, device=device)
         self._axis_masks = torch.zeros(3, size, dtype=torch.bool,
                                        device=device)
-        for axis in range(3):
-            self._axis_masks[axis, vocabulary.coord_token_ids(axis)] = True
+        #: (3, B) coordinate-token ids of each axis, in bin order.
+        self.coord_ids = torch.stack(
+            [vocabulary.coord_token_ids(axis).to(device) for axis in range(3)])
+        self._axis_masks.scatter_(1, self.coord_ids, True)
         self._action_masks = torch.zeros(num, size, dtype=torch.bool,
                                          device=device)
         for i, label_set in enumerate(self.label_sets):
@@ -110,6 +112,80 @@ class TaskGrammar:
         done = (step >= self.lengths - 1)[:, None]
         return torch.where(done, self._eot_masks, body)
 
+    def allowed_steps(self, length: int) -> Tensor:
+        """(N, L, K) bool: :meth:`allowed` at output positions 0 .. L-1, the
+        candidates of a grammar-masked training softmax."""
+        return torch.stack([self.allowed(step) for step in range(length)], 1)
+
+    def coord_axes(self, length: int) -> Tensor:
+        """(N, L) long: the axis (0 X, 1 Y, 2 Z) of the coordinate token at
+        each output position, -1 where the position holds no coordinate."""
+        steps = torch.arange(length, device=self.eot_ids.device)
+        is_coord = self._is_pose[:, None] & (steps[None] <
+                                             self.lengths[:, None] - 1)
+        return torch.where(is_coord, steps[None] % 3, -1)
+
+    def axis_logits(self, logits: Tensor, axes: Tensor) -> Tensor:
+        """(N, L, K) logits -> (N, L, B) logits of the bins of each
+        position's axis (``axes`` from :meth:`coord_axes`; positions with
+        axis -1 get axis 0's bins, to be ignored)."""
+        ids = self.coord_ids[axes.clamp(min=0)]  # (N, L, B)
+        return logits.gather(-1, ids)
+
+    def expected_coords(self, logits: Tensor, axes: Tensor,
+                        window: Optional[int] = None) -> Tensor:
+        """(N, L) continuous coordinates read out of (N, L, K) logits: the
+        softmax-weighted mean of the bin centres of each position's axis
+        (see ``CoordinateQuantizer.expectation``); meaningless where
+        ``axes`` is -1."""
+        probs = self.axis_logits(logits, axes).float().softmax(-1)
+        return self.vocabulary.quantizer.expectation(
+            probs, window=window, axis=axes.clamp(min=0))
+
+    def lifting_target(self, i: int, sample) -> Tensor:
+        """PE sample i's root-relative 3D target (F, J, 3), checked."""
+        target = torch.as_tensor(sample.gt_instances.lifting_target,
+                                 dtype=torch.float32).to(self.eot_ids.device)
+        expected = (self.num_pose_frames, self.num_joints[i], 3)
+        if target.dim() == 2:
+            target = target.unsqueeze(0)
+        if tuple(target.shape) != expected:
+            raise ValueError(
+                f'Data sample {i}: lifting_target has shape '
+                f'{tuple(target.shape)}, expected {expected} '
+                '(frames, joints, xyz).')
+        return target
+
+    def coord_targets(self, data_samples: Sequence, length: int,
+                      mode: str = 'gaussian', sigma: float = 1.0
+                      ) -> Tuple[Tensor, Tensor]:
+        """Ordinal targets and exact values of the coordinate positions.
+
+        Args:
+            data_samples: the N samples (PE ones need ``lifting_target``).
+            length: L, output positions.
+            mode, sigma: see ``CoordinateQuantizer.soft_encode``.
+
+        Returns:
+            weights: (N, L, B) target distribution over the bins of each
+                position's axis (zero rows at non-coordinate positions).
+            values: (N, L) exact coordinates (0 at non-coordinate positions).
+        """
+        quantizer = self.vocabulary.quantizer
+        device = self.eot_ids.device
+        weights = torch.zeros(len(self), length, quantizer.num_bins,
+                              device=device)
+        values = torch.zeros(len(self), length, device=device)
+        for i, sample in enumerate(data_samples):
+            if self.kinds[i] != 'pe':
+                continue
+            target = self.lifting_target(i, sample)
+            n = target.numel()
+            weights[i, :n] = quantizer.soft_encode(
+                target, mode, sigma).reshape(n, -1).to(device)
+            values[i, :n] = target.reshape(-1)
+        return weights, values
+
     def encode(self, data_samples: Sequence) -> Tensor:
         """Target token sequences of the samples, (N, L) padded with -1.
 
@@ -120,18 +196,8 @@ class TaskGrammar:
         seqs: List[Tensor] = []
         for i, sample in enumerate(data_samples):
             if self.kinds[i] == 'pe':
-                target = torch.as_tensor(
-                    sample.gt_instances.lifting_target,
-                    dtype=torch.float32).to(self.eot_ids.device)
-                expected = (self.num_pose_frames, self.num_joints[i], 3)
-                if target.dim() == 2:
-                    target = target.unsqueeze(0)
-                if tuple(target.shape) != expected:
-                    raise ValueError(
-                        f'Data sample {i}: lifting_target has shape '
-                        f'{tuple(target.shape)}, expected {expected} '
-                        '(frames, joints, xyz).')
-                body = vocab.encode_coords(target).reshape(-1)
+                body = vocab.encode_coords(
+                    self.lifting_target(i, sample)).reshape(-1)
             else:
                 label = int(sample.gt_label.reshape(-1)[0])
                 ids = vocab.action_token_ids(self.label_sets[i])
@@ -147,11 +213,30 @@ class TaskGrammar:
             out[i, :len(seq)] = seq
         return out
 
-    def decode_pose(self, i: int, tokens: Tensor) -> Tensor:
-        """Sample i's decoded tokens (L,) -> 3D joints (F, J, 3)."""
+    def decode_pose(self, i: int, tokens: Tensor,
+                    coords: Optional[Tensor] = None,
+                    root_index: Optional[int] = None) -> Tensor:
+        """Sample i's decoded output -> 3D joints (F, J, 3).
+
+        Args:
+            i: the sample.
+            tokens: (L,) its decoded tokens; read as bin centres unless
+                ``coords`` is given.
+            coords: (L,) continuous coordinates of its output positions
+                (:meth:`expected_coords`), read instead of the tokens.
+            root_index: joint set to exactly 0: the root of root-relative
+                targets (None: none).
+        """
+        shape = (self.num_pose_frames, self.num_joints[i], 3)
         n = 3 * self.num_joints[i] * self.num_pose_frames
-        return self.vocabulary.decode_coords(
-            tokens[:n].reshape(self.num_pose_frames, self.num_joints[i], 3))
+        if coords is None:
+            pose = self.vocabulary.decode_coords(tokens[:n].reshape(shape))
+        else:
+            pose = coords[:n].reshape(shape).float()
+        if root_index is not None:
+            pose = pose.clone()
+            pose[:, root_index] = 0
+        return pose
 
     def decode_label(self, i: int, tokens: Tensor) -> int:
         """Sample i's decoded tokens (L,) -> class index in its label set."""

@@ -50,3 +50,23 @@ def test_errors_and_prefix_choice():
     assert format_h36m_table(metrics, prefix='b').endswith('| 2.0 | - | 2.0 |')
     with pytest.raises(ValueError, match='avg'):
         format_h36m_table(metrics, prefix='a', avg='frames')
+
+
+def test_all_tables_of_a_test_run():
+    """What tools/test.py prints: one table per prefix and error, with the
+    action mean (the MPJPEMetric's ``_avg`` entry is not an action) and the
+    frame-weighted error beside it."""
+    from mmups.evaluation.functional import format_h36m_tables
+    metrics = {f'pe3d/h36m/MPJPE_{n}': 30. + i for i, n in enumerate(NAMES)}
+    metrics.update({'pe3d/h36m/MPJPE': 33.25, 'pe3d/h36m/MPJPE_avg': 37.,
+                    'pe3d/h36m/P-MPJPE_Walking': 20.,
+                    'pe3d/h36m/P-MPJPE': 20., 'ar3d/ntu/top1': 0.5})
+    text = format_h36m_tables(metrics)
+    blocks = text.split('\n\n')
+    assert len(blocks) == 2
+    assert blocks[0].startswith('MPJPE per action:')
+    assert '| pe3d/h36m | 30.0 |' in blocks[0]
+    assert blocks[0].splitlines()[3].endswith('| 37.0 |')
+    assert blocks[0].endswith('frame-weighted): 33.2')
+    assert blocks[1].startswith('P-MPJPE per action:')
+    assert format_h36m_tables({'ar3d/ntu/top1': 0.5}) == ''

@@ -96,6 +96,7 @@ def test_pose_mpjpe_millimetres_and_per_action():
         'pe3d/h36m_cpn/MPJPE': 9.0,
         'pe3d/h36m_cpn/MPJPE_Walking': 5.0,
         'pe3d/h36m_cpn/MPJPE_Directions': 13.0,
+        'pe3d/h36m_cpn/MPJPE_avg': 9.0,
     })
 
 

@@ -178,7 +178,7 @@ def test_loss_matches_eq3_and_padding():
                             [6, 11, 15, EOT_PE, -1],
                             [7, 10, 14, 8, EOT_PE]])
     out = head.loss(memory, mask, task, vocab, targets)
-    assert set(out) == {'loss_seq', 'acc_token'}
+    assert set(out) == {'loss_seq', 'acc_token', 'logits'}
     assert out['loss_seq'].dim() == 0 and out['loss_seq'].requires_grad
     assert not out['acc_token'].requires_grad
     assert 0 <= out['acc_token'] <= 1
@@ -197,6 +197,53 @@ def test_loss_matches_eq3_and_padding():
     with pytest.raises(ValueError, match='right-padded'):
         head.loss(memory, mask, task, vocab,
                   torch.tensor([[1, -1, 2]] * 3))
+
+
+def test_masked_training_softmax():
+    """With the grammar's mask, tokens outside the grammar get exactly zero
+    probability, and the loss is the cross-entropy over the allowed ones."""
+    head = make_head()
+    memory, mask, task, vocab = make_inputs(2, seed=5)
+    grammar = ToyGrammar([None, 2])
+    targets = torch.tensor([[3, EOT_AR, -1, -1, -1, -1, -1],
+                            [6, 11, 13, 5, 9, 16, EOT_PE]])
+    allowed = torch.stack([grammar.allowed(s) for s in range(7)], 1)
+    out = head.loss(memory, mask, task, vocab, targets, allowed=allowed)
+    probs = out['logits'].softmax(-1)
+    valid = targets >= 0
+    assert (probs[valid][~allowed[valid]] == 0).all()
+    assert torch.allclose(probs[valid].sum(-1), torch.ones(int(valid.sum())))
+    # Eq. 3 with the softmax renormalised over each step's allowed tokens.
+    logits = head(memory, mask, task, vocab, targets[:, :-1])
+    per_sample = []
+    for n in range(2):
+        steps = valid[n].nonzero().flatten()
+        nll = [-(logits[n, s].masked_fill(~allowed[n, s], float('-inf'))
+                 .log_softmax(-1)[targets[n, s]]) for s in steps]
+        per_sample.append(torch.stack(nll).mean())
+    assert torch.allclose(out['loss_seq'], torch.stack(per_sample).mean(),
+                          atol=1e-5)
+    # Unmasked, the loss is larger: out-of-grammar tokens take mass.
+    plain = head.loss(memory, mask, task, vocab, targets)
+    assert plain['loss_seq'] > out['loss_seq'] + 1e-3
+
+
+def test_soft_targets_replace_the_one_hot_where_given():
+    head = make_head()
+    memory, mask, task, vocab = make_inputs(1, seed=6)
+    targets = torch.tensor([[6, 11, 14, EOT_PE]])
+    where = torch.tensor([[True, False, True, False]])
+    ids = torch.tensor([[[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16],
+                         [0, 1, 2, 3]]])
+    weights = torch.tensor([[[0.25, 0.5, 0.25, 0.], [0., 0., 0., 0.],
+                             [0., 0.1, 0.8, 0.1], [0., 0., 0., 0.]]])
+    out = head.loss(memory, mask, task, vocab, targets,
+                    soft_targets=(where, ids, weights))
+    logp = head(memory, mask, task, vocab, targets[:, :-1]).log_softmax(-1)[0]
+    expected = torch.stack([
+        -(logp[0, ids[0, 0]] * weights[0, 0]).sum(), -logp[1, 11],
+        -(logp[2, ids[0, 2]] * weights[0, 2]).sum(), -logp[3, EOT_PE]]).mean()
+    assert torch.allclose(out['loss_seq'], expected, atol=1e-5)
 
 
 def test_causality():
