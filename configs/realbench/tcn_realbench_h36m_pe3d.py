@@ -13,8 +13,13 @@
 # the model stayed untrained in this budget).
 _base_ = ['./_base_/peer_schedule.py']
 
+# MMPose's PoseLifter, with a flip test that works for the TCN (MMPose's
+# own fails on the flattened TCN input: mmups/models/architectures/
+# flip_test_pose_lifter.py), as UPS' flip test: the window mirrored about
+# the pelvis, its prediction mirrored back and averaged with the plain one.
 model = dict(
-    type='PoseLifter', _scope_='mmpose',
+    type='mmups.FlipTestPoseLifter', _scope_='mmpose', layout='h36m',
+    test_cfg=dict(flip_test=True),
     backbone=dict(type='TCN', in_channels=2 * 17, stem_channels=1024,
                   num_blocks=1, kernel_sizes=(3, 3), dropout=0.25,
                   use_stride_conv=True),

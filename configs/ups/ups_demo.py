@@ -79,7 +79,10 @@ def pose_set(split, test_mode):
         ann_file=f'annotation_body3d/fps10/h36m_{split}.npz',
         camera_param_file='annotation_body3d/cameras.pkl',
         seq_len=9, causal=False, pad_video_seq=True, test_mode=test_mode,
-        pipeline=[
+        pipeline=([] if test_mode else [
+            # MMPose's flip augmentation for lifting (mirror about the pelvis)
+            dict(type='RandomFlipAroundRoot', keypoints_flip_cfg=dict(),
+                 target_flip_cfg=dict())]) + [
             dict(type='GenerateTarget', encoder=lifting_codec),
             dict(type='mmups.PackUPSInputs', task='pe3d', layout='h36m',
                  dataset='demo_h36m')])

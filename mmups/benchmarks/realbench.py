@@ -33,6 +33,55 @@ def _finetune(task: str) -> dict:
 #: Fine-tuning runs get this share of the per-task iterations.
 FINETUNE_FRACTION = 0.2
 
+#: ``--cfg-options`` that turn the pose-lifting changes of the realbench
+#: UPS configs off, one group per ablation step (in the order they are
+#: added back): the input moved to its root and the grammar-masked
+#: training softmax; the ordinal coordinate targets and codes, the L1 term
+#: and the hidden coordinate inputs (with their positional embeddings); the expectation read-out (and the root at 0); the flip test.
+PE_CHANGES = (
+    ('root-relative input, masked softmax',
+     ['model.root_relative_lifting=False',
+      'model.train_cfg.masked_softmax=False']),
+    ('ordinal targets and codes, L1, hidden coordinate inputs',
+     ['model.train_cfg.coord_target.mode=hard',
+      'model.train_cfg.coord_l1_weight=0.0',
+      'model.train_cfg.coord_input_dropout=0.0',
+      'model.vocabulary.ordinal_dims=0',
+      'model.head.pos_embed_std=0.02']),
+    ('expectation read-out, root at 0',
+     ['model.test_cfg.coord_readout=argmax',
+      'model.test_cfg.zero_root=False']),
+    ('flip test', ['model.test_cfg.flip_test=False']),
+)
+#: Which of :data:`PE_CHANGES` act in training (the others only in
+#: testing, so their rows test a checkpoint of another row).
+PE_TRAINING_CHANGES = 2
+
+
+def _pe_ablation() -> Dict[str, dict]:
+    """The pose-lifting ablation of the joint UPS: row i has the first i
+    groups of :data:`PE_CHANGES` (row 0, the baseline, none of them); the
+    last row is the ``ups`` run itself. Rows that differ from the next
+    trained row only in test options test that row's checkpoint.
+
+    Each spec's ``cfg_options`` go to its training and its test; a spec with
+    ``tests_from`` only tests the last checkpoint of that run."""
+    runs = {}
+    n = len(PE_CHANGES)
+    for i in range(n):
+        off = [o for _, opts in PE_CHANGES[i:] for o in opts]
+        name = f'ups_pe_ablation_{i}'
+        row = 'baseline' if i == 0 else '+ ' + PE_CHANGES[i - 1][0]
+        spec = dict(config='configs/realbench/ups_realbench_all.py',
+                    model=f'UPS, {row}', tasks=list(REALBENCH_TASKS),
+                    ablation='pe3d', cfg_options=off)
+        if i >= PE_TRAINING_CHANGES:
+            # Trained as the shipped UPS: test its checkpoint.
+            spec.update(tests_from='ups')
+        runs[name] = spec
+    return runs
+
+
 #: Every run: its config, the row name in the tables, the tasks it does;
 #: fine-tuning runs also name the run whose last checkpoint they start from
 #: (``starts_from``) and their share of the per-task iterations.
@@ -52,6 +101,12 @@ RUNS: Dict[str, dict] = {
     'tcn_h36m_pe3d': dict(
         config='configs/realbench/tcn_realbench_h36m_pe3d.py',
         model='VideoPoseLift TCN (MMPose)', tasks=['pe3d']),
+    'tcn_h36m_pe3d_noflip': dict(
+        config='configs/realbench/tcn_realbench_h36m_pe3d.py',
+        model='VideoPoseLift TCN (MMPose), no flip test', tasks=['pe3d'],
+        ablation='pe3d', tests_from='tcn_h36m_pe3d',
+        cfg_options=['model.test_cfg.flip_test=False']),
+    **_pe_ablation(),
 }
 
 #: Observation ratios reported in the early-prediction tables.
@@ -107,10 +162,14 @@ def collect_run(name: str, checkpoint: str, metrics_file: str,
         raw_metrics=raw)
 
 
-def rows_for(results: dict, task: str) -> List[tuple]:
-    """(run name, run record) of every run that did ``task``, UPS first."""
+def rows_for(results: dict, task: str,
+             ablation: Optional[str] = None) -> List[tuple]:
+    """(run name, run record) of every run that did ``task``, UPS first:
+    the main comparison's runs, or with ``ablation`` those of that
+    ablation."""
     return [(name, run) for name, run in results['runs'].items()
-            if task in run['metrics'] and run['metrics'][task]]
+            if task in run['metrics'] and run['metrics'][task]
+            and RUNS.get(name, {}).get('ablation') == ablation]
 
 
 def _fmt(value: Optional[float], scale: float = 1., digits: int = 1) -> str:
@@ -197,6 +256,96 @@ def render_markdown(results: dict, plots: Dict[str, str],
                 f'{c["ups"]:.1f} | {c["other"]:.1f} | {c["margin"]:+.1f} | '
                 f'{"yes" if c["met"] else "no"} |')
     return '\n'.join(lines) + '\n'
+
+
+def is_complete(results: dict) -> bool:
+    """Whether ``results`` hold every run of the main comparison (the
+    tables of :func:`render_markdown` are written only then)."""
+    return all(name in results['runs'] for name, spec in RUNS.items()
+               if 'ablation' not in spec)
+
+
+def render_ablation_markdown(results: dict) -> str:
+    """The pose-lifting ablation section of ``docs/benchmarks.md`` (empty
+    without its runs), with the pe3d goals."""
+    lines = pe_ablation_table(results)
+    if not lines:
+        return ''
+    head = ['## Real data: pose lifting, step by step', '',
+            f'Machine: {results["machine"]}. Seed {results["seed"]}; '
+            f'{results["iters_per_task"]} training iterations per task. '
+            'Reproduce: `python tools/benchmarks/realbench.py --runs '
+            + ' '.join(n for n in RUNS if RUNS[n].get('ablation') == 'pe3d')
+            + ' ups tcn_h36m_pe3d`.', '']
+    lines = head + lines
+    checks = [c for c in goal_checks(results) if c['task'] == 'pe3d']
+    gap = _pe_gap_check(results)
+    if checks or gap:
+        lines += ['| goal | UPS model | UPS | other | difference | met |',
+                  '|---|---|---|---|---|---|']
+        for c in checks + gap:
+            lines.append(f'| {c["goal"]} | {c["model"]} | {c["ups"]:.1f} | '
+                         f'{c["other"]:.1f} | {c["margin"]:+.1f} | '
+                         f'{"yes" if c["met"] else "no"} |')
+        lines.append('')
+    return '\n'.join(lines) + '\n'
+
+
+def _pe_gap_check(results: dict) -> List[dict]:
+    """The goal "UPS MPJPE - P-MPJPE <= the TCN's" (mm)."""
+    def gap(name):
+        m = results['runs'].get(name, {}).get('metrics', {}).get('pe3d', {})
+        if m.get('MPJPE') is None or m.get('P-MPJPE') is None:
+            return None
+        return m['MPJPE'] - m['P-MPJPE']
+    tcn = gap('tcn_h36m_pe3d')
+    out = []
+    for name in ('ups', 'ups_finetune_pe3d'):
+        ups = gap(name)
+        if ups is not None and tcn is not None:
+            out.append(dict(goal='UPS MPJPE - P-MPJPE <= TCN\'s',
+                            model=results['runs'][name]['model'], ups=ups,
+                            other=tcn, margin=tcn - ups, met=ups <= tcn))
+    return out
+
+
+def pe_ablation_table(results: dict) -> List[str]:
+    """Markdown lines of the pose-lifting ablation (none without its
+    runs): the joint UPS with the changes added one at a time, its action
+    tasks beside, and the TCN with and without flip test."""
+    names = [n for n in RUNS if RUNS[n].get('ablation') == 'pe3d'
+             and n.startswith('ups')]
+    rows = [(n, results['runs'][n]) for n in names if n in results['runs']]
+    if not rows:
+        return []
+    if 'ups' in results['runs']:
+        rows.append(('ups', dict(results['runs']['ups'],
+                                 model='UPS, + ' + PE_CHANGES[-1][0] +
+                                 ' (the shipped configs)')))
+    for name in ('tcn_h36m_pe3d_noflip', 'tcn_h36m_pe3d'):
+        if name in results['runs']:
+            rows.append((name, results['runs'][name]))
+    actions = [t for t in REALBENCH_TASKS if not t.startswith('pe')]
+    head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'MPJPE - P-MPJPE',
+            'MPJPE, action mean (mm)'] + [
+                f'{t} ({"mean top-1" if t.startswith("eap") else "top-1"}, %)'
+                for t in actions]
+    lines = ['### pe3d ablation: the pose-lifting changes one at a time', '',
+             'The joint UPS (all five tasks, same budget and seed), each row '
+             'with one more change than the row before; rows that add a '
+             'test-time change test the checkpoint of the row before. The '
+             'action columns show that the changes leave the other tasks '
+             'as they were.', '',
+             '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for _, run in rows:
+        m = run['metrics'].get('pe3d', {})
+        mpjpe, pa = m.get('MPJPE'), m.get('P-MPJPE')
+        gap = None if mpjpe is None or pa is None else mpjpe - pa
+        cells = [_fmt(mpjpe), _fmt(pa), _fmt(gap), _fmt(m.get('MPJPE_avg'))]
+        for task in actions:
+            cells.append(_fmt(main_figure(run['metrics'].get(task, {}), task)))
+        lines.append('| ' + ' | '.join([run['model']] + cells) + ' |')
+    return lines + ['']
 
 
 def main_figure(metrics: Dict[str, float], task: str) -> Optional[float]:

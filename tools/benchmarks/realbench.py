@@ -28,9 +28,10 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
+                                        is_complete, render_ablation_markdown,
                                         render_markdown, write_plots)
 from mmups.benchmarks.realbench_data import prepare_realbench_data
 from mmups.utils.fileio import atomic_open
@@ -73,18 +74,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
-            seed: int, log: str, reuse: bool = False) -> Dict:
+            seed: int, log: str, reuse: bool = False,
+            cfg_options: Optional[List[str]] = None,
+            trained_run: Optional[Dict] = None) -> Dict:
     """Train then test one config; returns its metrics and costs.
 
     Training skips its final validation: ``tools/test.py`` evaluates the
     last checkpoint on the same data right after. With ``reuse``, a run that
     finished before with the same setting is read back, and one whose
     training finished (``train_done.json``) is only tested.
+    ``cfg_options`` (``key=value`` strings) go to both tools; with
+    ``trained_run`` (the record of another run) nothing is trained and that
+    run's checkpoint is tested.
     """
     os.makedirs(work_dir, exist_ok=True)
     done = osp.join(work_dir, 'run_done.json')
     trained = osp.join(work_dir, 'train_done.json')
-    setting = _setting(env, seed)
+    options = list(cfg_options or [])
+    setting = dict(_setting(env, seed), cfg_options=options)
+    if trained_run is not None:
+        setting['tests'] = trained_run['checkpoint']
+        _write_json(trained, dict(checkpoint=trained_run['checkpoint'],
+                                  train_time=trained_run['train_time_s'],
+                                  setting=setting))
+        reuse = True
     record = _read_record(done, setting) if reuse else None
     if record is not None:
         print(f'[realbench] {name}: reusing the finished run in '
@@ -98,7 +111,8 @@ def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
             start = time.time()
             subprocess.run([python, osp.join(ROOT, 'tools', 'train.py'),
                             config, '--work-dir', work_dir, '--no-validate',
-                            '--cfg-options', f'randomness.seed={seed}'],
+                            '--cfg-options', f'randomness.seed={seed}',
+                            *options],
                            check=True, env=env, stdout=out,
                            stderr=subprocess.STDOUT, cwd=ROOT)
             with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -112,7 +126,8 @@ def run_one(name: str, config: str, work_dir: str, env: Dict[str, str],
         metrics_file = osp.join(work_dir, 'test_metrics.json')
         subprocess.run([python, osp.join(ROOT, 'tools', 'test.py'), config,
                         record['checkpoint'], '--work-dir', work_dir,
-                        '--metrics-out', metrics_file],
+                        '--metrics-out', metrics_file,
+                        *(['--cfg-options', *options] if options else [])],
                        check=True, env=env, stdout=out,
                        stderr=subprocess.STDOUT, cwd=ROOT)
     record = dict(record, metrics_file=metrics_file)
@@ -149,8 +164,8 @@ def ordered_runs(names: List[str]) -> List[str]:
     fine-tuning run starts from added (``--reuse`` keeps them where they
     finished before)."""
     wanted = set(names)
-    wanted |= {RUNS[n]['starts_from'] for n in names
-               if 'starts_from' in RUNS[n]}
+    wanted |= {RUNS[n][key] for n in names
+               for key in ('starts_from', 'tests_from') if key in RUNS[n]}
     return [n for n in RUNS if n in wanted]
 
 
@@ -203,28 +218,59 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         log = osp.join(work_root, f'{name}.log')
         print(f'[realbench] {name}: {RUNS[name]["config"]} '
               f'(log: {log})', flush=True)
+        spec = RUNS[name]
         results['runs'][name] = run_one(
             name, config, osp.join(work_root, name),
             run_env(name, env, iters, results), args.seed, log,
-            reuse=args.reuse)
+            reuse=args.reuse, cfg_options=spec.get('cfg_options'),
+            trained_run=(results['runs'][spec['tests_from']]
+                         if 'tests_from' in spec else None))
         print(f'[realbench] {name}: done in '
               f'{results["runs"][name]["train_time_s"]:.0f} s', flush=True)
     os.makedirs(work_root, exist_ok=True)
-    with open(osp.join(work_root, 'results.json'), 'w') as f:
+    results_file = osp.join(work_root, 'results.json')
+    if args.reuse:
+        results = merge_results(results, results_file)
+    with atomic_open(results_file) as f:
         json.dump(results, f, indent=1, sort_keys=True)
     docs = args.docs or not args.quick
     out_dir = osp.join(ROOT, 'docs') if docs else work_root
-    # The routes figure parses the UPS config here, with the runs' data root.
-    with environ(env):
-        plots = write_plots(results, osp.join(out_dir, 'images'), work_root)
-    markdown = render_markdown(results, plots, relative_to=out_dir)
     target = osp.join(out_dir, 'benchmarks.md') if docs else \
         osp.join(work_root, 'realbench.md')
-    write_section(target, markdown)
-    print(markdown)
-    print(f'[realbench] results: {osp.join(work_root, "results.json")}; '
-          f'tables: {target}')
+    ablation = render_ablation_markdown(results)
+    if ablation:
+        write_section(target, ablation, ABLATION_MARKS)
+        print(ablation)
+    if is_complete(results):
+        # The routes figure parses the UPS config here, with the runs' data
+        # root.
+        with environ(env):
+            plots = write_plots(results, osp.join(out_dir, 'images'),
+                                work_root)
+        markdown = render_markdown(results, plots, relative_to=out_dir)
+        write_section(target, markdown)
+        print(markdown)
+    else:
+        print('[realbench] the main comparison lacks runs '
+              f'{sorted(n for n in RUNS if n not in results["runs"])}: its '
+              'tables are left as they were (--reuse merges earlier runs)')
+    print(f'[realbench] results: {results_file}; tables: {target}')
     return results
+
+
+def merge_results(results: Dict, path: str) -> Dict:
+    """``results`` with the runs of an earlier invocation (``path``) that
+    this one did not redo, where that one had the same data and budget."""
+    if not osp.exists(path):
+        return results
+    with open(path) as f:
+        earlier = json.load(f)
+    same = all(earlier.get(k) == results[k] for k in
+               ('iters_per_task', 'quick', 'data_root', 'seed'))
+    if not same:
+        return results
+    runs = {**earlier.get('runs', {}), **results['runs']}
+    return dict(results, runs={n: runs[n] for n in RUNS if n in runs})
 
 
 @contextlib.contextmanager
@@ -242,19 +288,23 @@ def environ(env: Dict[str, str]) -> Iterator[None]:
 
 MARK_START = '<!-- realbench:start -->'
 MARK_END = '<!-- realbench:end -->'
+ABLATION_MARKS = ('<!-- realbench-pe-ablation:start -->',
+                  '<!-- realbench-pe-ablation:end -->')
 
 
-def write_section(path: str, markdown: str) -> None:
-    """Put ``markdown`` between the realbench markers of ``path``
+def write_section(path: str, markdown: str,
+                  marks: Tuple[str, str] = (MARK_START, MARK_END)) -> None:
+    """Put ``markdown`` between the markers ``marks`` of ``path``
     (appended, with the markers, where the file has none)."""
+    start_mark, end_mark = marks
     text = ''
     if osp.exists(path):
         with open(path) as f:
             text = f.read()
-    block = f'{MARK_START}\n{markdown.strip()}\n{MARK_END}'
-    if MARK_START in text and MARK_END in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + block + rest.split(MARK_END, 1)[1]
+    block = f'{start_mark}\n{markdown.strip()}\n{end_mark}'
+    if start_mark in text and end_mark in text:
+        head, rest = text.split(start_mark, 1)
+        text = head + block + rest.split(end_mark, 1)[1]
     else:
         text = text.rstrip() + ('\n\n' if text else '') + block + '\n'
     with atomic_open(path) as f:

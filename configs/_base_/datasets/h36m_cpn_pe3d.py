@@ -36,6 +36,13 @@ h36m_cpn_pe3d_pipeline = [
          layout='h36m',
          dataset='h36m_cpn'),
 ]
+# Training adds MMPose's flip augmentation for lifting: the 2D window and
+# the 3D target mirrored about the pelvis (the model's flip test undoes the
+# same mirror at test time).
+h36m_cpn_pe3d_train_pipeline = [
+    dict(type='RandomFlipAroundRoot', keypoints_flip_cfg=dict(),
+         target_flip_cfg=dict())
+] + h36m_cpn_pe3d_pipeline
 
 h36m_cpn_pe3d_train = dict(
     type='Human36mDataset',
@@ -50,7 +57,7 @@ h36m_cpn_pe3d_train = dict(
     causal=False,
     pad_video_seq=True,
     test_mode=False,
-    pipeline=h36m_cpn_pe3d_pipeline)
+    pipeline=h36m_cpn_pe3d_train_pipeline)
 
 h36m_cpn_pe3d_test = dict(
     type='Human36mDataset',

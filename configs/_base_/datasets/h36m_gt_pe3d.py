@@ -34,6 +34,13 @@ h36m_gt_pe3d_pipeline = [
          layout='h36m',
          dataset='h36m_gt'),
 ]
+# Training adds MMPose's flip augmentation for lifting: the 2D window and
+# the 3D target mirrored about the pelvis (the model's flip test undoes the
+# same mirror at test time).
+h36m_gt_pe3d_train_pipeline = [
+    dict(type='RandomFlipAroundRoot', keypoints_flip_cfg=dict(),
+         target_flip_cfg=dict())
+] + h36m_gt_pe3d_pipeline
 
 h36m_gt_pe3d_train = dict(type='Human36mDataset',
                           _scope_='mmpose',
@@ -45,7 +52,7 @@ h36m_gt_pe3d_train = dict(type='Human36mDataset',
                           causal=False,
                           pad_video_seq=True,
                           test_mode=False,
-                          pipeline=h36m_gt_pe3d_pipeline)
+                          pipeline=h36m_gt_pe3d_train_pipeline)
 
 h36m_gt_pe3d_test = dict(type='Human36mDataset',
                          _scope_='mmpose',

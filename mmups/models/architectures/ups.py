@@ -8,7 +8,8 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmups.registry import MODELS
-from mmups.skeleton import flip_pose3d, flip_sequence, get_layout
+from mmups.skeleton import (centre_on_root, flip_pose3d, flip_sequence,
+                            get_layout)
 from mmups.structures import PAPER_TASKS, task_index, task_kind
 from ..vocabularies.task_grammar import TaskGrammar
 
@@ -18,7 +19,7 @@ ForwardResults = Union[Dict[str, Tensor], List, Tensor]
 #: ``UPS(train_cfg=...)`` keys and their defaults (plain eq. 3).
 TRAIN_CFG_DEFAULTS = dict(masked_softmax=False,
                           coord_target=dict(mode='hard'),
-                          coord_l1_weight=0.0)
+                          coord_input_dropout=0.0, coord_l1_weight=0.0)
 #: ``UPS(test_cfg=...)`` keys and their defaults (bin centres of the
 #: arg-max tokens).
 TEST_CFG_DEFAULTS = dict(coord_readout='argmax', readout_window=None,
@@ -72,6 +73,14 @@ class UPS(BaseModel):
             classes of eight) with joint tokens, whose cross-attention
             over M*T*V_c tokens also made iterations several times slower.
         use_kv_cache: decode with the key/value cache at inference.
+        root_relative_lifting: pose estimation inputs are moved to their
+            root (the layout's pelvis) frame by frame before the tokenizer,
+            so that the person's place in the image, which dominates
+            image-normalised 2D joints, is not mistaken for its pose. A
+            linear read-out of the untrained encoder's centre-frame token
+            fitted on 2,048 realbench training windows (ridge regression)
+            gave 118 mm MPJPE on validation windows from image-normalised
+            input and 85 mm from root-relative input.
         train_cfg: how the sequence loss is formed (every key optional;
             the defaults are plain eq. 3):
 
@@ -83,6 +92,15 @@ class UPS(BaseModel):
               ``dict(mode='two_bin')`` for ordinal targets over the axis's
               bins (``CoordinateQuantizer.soft_encode``); action tokens
               keep one-hot targets;
+            * ``coord_input_dropout`` (0): in teacher forcing, each
+              coordinate token fed back to the decoder is hidden (zero
+              embedding) with this probability, so that each coordinate is
+              learnt from the encoder memory rather than copied from the
+              previous joints' true coordinates (which greedy decoding does
+              not have); at 1 every coordinate input is hidden, in
+              decoding too, so that training and decoding see the same
+              inputs (each coordinate then depends on the memory and its
+              place in the sequence only);
             * ``coord_l1_weight`` (0): weight of an auxiliary L1 loss
               between the expectation read-out of each coordinate (see
               ``test_cfg``) and its exact value (integral regression), in
@@ -115,6 +133,7 @@ class UPS(BaseModel):
                  num_pose_frames: int = 1,
                  use_kv_cache: bool = True,
                  memory_tokens: str = 'frame',
+                 root_relative_lifting: bool = False,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -137,6 +156,7 @@ class UPS(BaseModel):
             raise ValueError(f'memory_tokens must be "frame" or "joint", '
                              f'not {memory_tokens!r}')
         self.memory_tokens = memory_tokens
+        self.root_relative_lifting = root_relative_lifting
         self.train_cfg = _checked_cfg(train_cfg, TRAIN_CFG_DEFAULTS, 'train')
         self.test_cfg = _checked_cfg(test_cfg, TEST_CFG_DEFAULTS, 'test')
         if self.train_cfg['coord_target'].get('mode', 'hard') not in (
@@ -153,7 +173,7 @@ class UPS(BaseModel):
         self.encoder = MODELS.build(encoder)
         self.vocabulary = MODELS.build(vocabulary)
         head = dict(head)
-        head.setdefault('text_dims', self.vocabulary.text_dims)
+        head.setdefault('text_dims', self.vocabulary.table_dims)
         memory_dims = self.encoder.embed_dims
         if memory_tokens == 'frame':
             memory_dims *= self.encoder.num_joints
@@ -190,6 +210,13 @@ class UPS(BaseModel):
                 present persons (and, for joint tokens, real joints).
         """
         layouts = [s.metainfo['layout'] for s in data_samples]
+        if self.root_relative_lifting and task_kind(task) == 'pe':
+            inputs = inputs.clone()
+            for j, name in enumerate(layouts):
+                layout = get_layout(name)
+                v = layout.num_joints
+                inputs[j, ..., :v, :] = centre_on_root(inputs[j, ..., :v, :],
+                                                       layout)
         tokens, joint_mask = self.tokenizer(inputs, layouts)
         tokens = self.encoder(tokens, joint_mask,
                               task_index(task, self.tasks))
@@ -277,10 +304,16 @@ class UPS(BaseModel):
                 if mode != 'hard':
                     soft = (is_coord, grammar.coord_ids[axes.clamp(min=0)],
                             weights)
+            hidden = None
+            if cfg['coord_input_dropout'] > 0:
+                drop = torch.rand(is_coord[:, :-1].shape,
+                                  device=is_coord.device)
+                hidden = is_coord[:, :-1] & (drop < cfg['coord_input_dropout'])
             out = self.head.loss(memory, mask,
                                  self._task_embedding(task, len(samples)),
-                                 self.vocabulary.embeddings, targets,
-                                 allowed=allowed, soft_targets=soft)
+                                 self.vocabulary.token_table(), targets,
+                                 allowed=allowed, soft_targets=soft,
+                                 hidden_inputs=hidden)
             weight = len(samples) / inputs.shape[0]
             loss = out['loss_seq']
             losses[f'nll_{task}'] = loss.detach()
@@ -338,10 +371,13 @@ class UPS(BaseModel):
                                            self.num_pose_frames)
         out = self.head.generate(
             memory, mask, self._task_embedding(task, len(samples)),
-            self.vocabulary.embeddings, grammar=grammar,
+            self.vocabulary.token_table(), grammar=grammar,
             use_cache=self.use_kv_cache,
             num_reference_tokens=self.vocabulary.num_base_tokens,
-            return_logits=self.test_cfg['coord_readout'] == 'expectation')
+            return_logits=self.test_cfg['coord_readout'] == 'expectation',
+            hidden_ids=(grammar.coord_token_mask
+                        if self.train_cfg['coord_input_dropout'] >= 1 else
+                        None))
         return out, grammar
 
     def _read_poses(self, out: Dict[str, Tensor], grammar: TaskGrammar,

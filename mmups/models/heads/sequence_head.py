@@ -243,7 +243,8 @@ class SequenceHead(BaseModule):
     # ------------------------------------------------------------ public API
     def forward(self, memory: Tensor, memory_mask: Optional[Tensor],
                 task_embedding: Tensor, vocab_table: Tensor,
-                input_ids: Tensor) -> Tensor:
+                input_ids: Tensor,
+                hidden_inputs: Optional[Tensor] = None) -> Tensor:
         """Teacher-forced logits.
 
         The decoder input is ``[BOS, E[input_ids]]``; position j predicts
@@ -256,6 +257,10 @@ class SequenceHead(BaseModule):
             vocab_table: (K, D_text) text embeddings of the vocabulary.
             input_ids: (N, L) long token ids; -1 (padding) is allowed, its
                 outputs are meaningless and must be ignored by the caller.
+            hidden_inputs: (N, L) bool, input tokens whose embedding is
+                replaced by zeros (their positions keep their positional
+                embedding): the decoder must then predict what follows
+                them without their value. None: every input is seen.
 
         Returns:
             (N, L + 1, K) logits.
@@ -264,6 +269,8 @@ class SequenceHead(BaseModule):
         # Padding (-1) looks up token 0; causality keeps it from leaking into
         # the valid positions before it.
         tokens = vocab_embed[input_ids.clamp(min=0)]
+        if hidden_inputs is not None:
+            tokens = tokens.masked_fill(hidden_inputs[..., None], 0.)
         x = torch.cat([self.embed_bos(task_embedding), tokens], dim=1)
         hidden = self._decode(x, self.embed_memory(memory), memory_mask)
         return self.token_logits(hidden, vocab_embed)
@@ -271,7 +278,8 @@ class SequenceHead(BaseModule):
     def loss(self, memory: Tensor, memory_mask: Optional[Tensor],
              task_embedding: Tensor, vocab_table: Tensor,
              target_ids: Tensor, allowed: Optional[Tensor] = None,
-             soft_targets: Optional[Tuple[Tensor, Tensor, Tensor]] = None
+             soft_targets: Optional[Tuple[Tensor, Tensor, Tensor]] = None,
+             hidden_inputs: Optional[Tensor] = None
              ) -> Dict[str, Tensor]:
         """Sequence NLL of eq. 3, averaged per sequence then over the batch.
 
@@ -292,6 +300,8 @@ class SequenceHead(BaseModule):
                 ``weights`` (N, L, B) over the tokens ``ids`` (N, L, B)
                 instead of the one token of ``target_ids`` (the loss there is
                 the cross-entropy ``-sum_b w_b log P(ids_b)``).
+            hidden_inputs: (N, L - 1) bool, teacher-forced inputs (target
+                tokens 0 .. L-2) to hide, see :meth:`forward`.
 
         Returns:
             ``dict(loss_seq=scalar, acc_token=scalar, logits=(N, L, K))``;
@@ -304,7 +314,7 @@ class SequenceHead(BaseModule):
             raise ValueError('target_ids must be right-padded: -1 may only '
                              'follow -1')
         logits = self(memory, memory_mask, task_embedding, vocab_table,
-                      target_ids[:, :-1])
+                      target_ids[:, :-1], hidden_inputs)
         if allowed is not None:
             logits = logits.masked_fill(~allowed, float('-inf'))
         log_probs = logits.float().log_softmax(-1)
@@ -338,7 +348,8 @@ class SequenceHead(BaseModule):
                  use_cache: bool = True,
                  stop_ids: Optional[Tensor] = None,
                  num_reference_tokens: Optional[int] = None,
-                 return_logits: bool = False
+                 return_logits: bool = False,
+                 hidden_ids: Optional[Tensor] = None
                  ) -> Dict[str, Tensor]:
         """Greedy batched decoding.
 
@@ -369,6 +380,9 @@ class SequenceHead(BaseModule):
             return_logits: also return every step's unmasked logits (for
                 read-outs other than the arg-max, e.g. expectation decoding
                 of coordinates).
+            hidden_ids: (K,) bool, tokens whose embedding is fed back as
+                zeros (see ``hidden_inputs`` of :meth:`forward`), for a
+                model trained with those inputs hidden. None: none.
 
         Returns:
             dict with
@@ -439,6 +453,9 @@ class SequenceHead(BaseModule):
             if bool(finished.all()):
                 break
             new_input = vocab_embed[next_ids.clamp(min=0)][:, None, :]
+            if hidden_ids is not None:
+                hide = hidden_ids.to(device)[next_ids.clamp(min=0)]
+                new_input = new_input.masked_fill(hide[:, None, None], 0.)
             if not use_cache:
                 inputs = torch.cat([inputs, new_input], dim=1)
 

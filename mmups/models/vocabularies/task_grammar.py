@@ -66,6 +66,11 @@ class TaskGrammar:
                                       device=device)
         self._eot_masks[torch.arange(num, device=device), self.eot_ids] = True
 
+    @property
+    def coord_token_mask(self) -> Tensor:
+        """(K,) bool: True for the coordinate tokens of every axis."""
+        return self._axis_masks.any(0)
+
     @classmethod
     def from_samples(cls, vocabulary, data_samples: Sequence,
                      num_pose_frames: int = 1) -> 'TaskGrammar':

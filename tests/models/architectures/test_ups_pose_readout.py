@@ -54,7 +54,7 @@ def test_flip_test_on_a_symmetric_input():
     prediction is the average of the plain prediction and its mirror image:
     itself mirror-symmetric (an un-flip that forgot the joint swap or the
     sign of X fails this)."""
-    plain_model = build_tiny().eval()
+    plain_model = build_tiny(test_cfg={}).eval()
     flip_model = build_tiny(test_cfg=dict(flip_test=True)).eval()
     flip_model.load_state_dict(plain_model.state_dict())
     data = batch(plain_model, 'pe3d', n=1)
@@ -70,7 +70,7 @@ def test_flip_test_on_a_symmetric_input():
 
 
 def test_flip_test_differs_on_an_asymmetric_input():
-    plain_model = build_tiny().eval()
+    plain_model = build_tiny(test_cfg={}).eval()
     flip_model = build_tiny(test_cfg=dict(flip_test=True)).eval()
     flip_model.load_state_dict(plain_model.state_dict())
     data = batch(plain_model, 'pe3d', n=2)
@@ -92,14 +92,15 @@ def test_root_decodes_to_zero():
     assert (poses[:, :, 1:].abs() > 0).any()
     # Without the option the root is a bin centre, never 0 with an even
     # number of bins over a symmetric range.
-    plain = build_tiny().eval()
+    plain = build_tiny(test_cfg={}).eval()
     poses = _poses(plain.predict(data['inputs'], data['data_samples']))
     assert (poses[:, :, H36M.root_index] != 0).all()
 
 
 def test_expectation_readout_keeps_tokens_and_is_the_softmax_mean():
-    argmax = build_tiny().eval()
-    expect = build_tiny(test_cfg=dict(coord_readout='expectation')).eval()
+    argmax = build_tiny(train_cfg={}, test_cfg={}).eval()
+    expect = build_tiny(train_cfg={},
+                        test_cfg=dict(coord_readout='expectation')).eval()
     expect.load_state_dict(argmax.state_dict())
     data = batch(argmax, 'pe3d', n=2)
     a = argmax.predict(data['inputs'], data['data_samples'])
@@ -120,7 +121,8 @@ def test_expectation_readout_keeps_tokens_and_is_the_softmax_mean():
     grammar = TaskGrammar.from_samples(expect.vocabulary, samples)
     out = expect.head.generate(
         memory, mask, expect._task_embedding('pe3d', 2),
-        expect.vocabulary.embeddings, grammar=grammar, return_logits=True)
+        expect.vocabulary.token_table(), grammar=grammar,
+        return_logits=True)
     ids = expect.vocabulary.coord_token_ids(0)
     probs = out['logits'][0, 0, ids].softmax(-1)
     centres = expect.vocabulary.quantizer.bin_centres()[0]
