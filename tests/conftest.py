@@ -1,4 +1,5 @@
 """Test-wide settings: offline text models, few threads, fixtures."""
+import importlib.util
 import os
 import os.path as osp
 
@@ -34,3 +35,20 @@ def shared_data() -> str:
 def _vocab_cache_dir(tmp_path, monkeypatch):
     """Keep vocabulary embedding caches of tests out of the user's cache."""
     monkeypatch.setenv('MMUPS_CACHE_DIR', str(tmp_path / 'mmups_cache'))
+
+
+@pytest.fixture
+def load_script():
+    """``load_script('tools/analysis/coord_range.py')``: import a script of
+    the repository by its path from the root (tools/ is not a package)."""
+    root = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+
+    def load(path: str):
+        name = 'mmups_script_' + path.replace('/', '_').replace('.', '_')
+        spec = importlib.util.spec_from_file_location(name,
+                                                      osp.join(root, path))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -37,7 +37,8 @@ FINETUNE_FRACTION = 0.2
 #: UPS configs off, one group per ablation step (in the order they are
 #: added back): the input moved to its root and the grammar-masked
 #: training softmax; the ordinal coordinate targets and codes, the L1 term
-#: and the hidden coordinate inputs (with their positional embeddings); the expectation read-out (and the root at 0); the flip test.
+#: and the hidden coordinate inputs (with their positional embeddings);
+#: the expectation read-out (and the root at 0); the flip test.
 PE_CHANGES = (
     ('root-relative input, masked softmax',
      ['model.root_relative_lifting=False',
@@ -276,7 +277,8 @@ def render_ablation_markdown(results: dict) -> str:
             f'{results["iters_per_task"]} training iterations per task. '
             'Reproduce: `python tools/benchmarks/realbench.py --runs '
             + ' '.join(n for n in RUNS if RUNS[n].get('ablation') == 'pe3d')
-            + ' ups tcn_h36m_pe3d`.', '']
+            + ' ups tcn_h36m_pe3d ups_finetune_pe3d ups_separate_pe3d '
+            '--reuse`.', '']
     lines = head + lines
     checks = [c for c in goal_checks(results) if c['task'] == 'pe3d']
     gap = _pe_gap_check(results)
@@ -312,7 +314,8 @@ def _pe_gap_check(results: dict) -> List[dict]:
 def pe_ablation_table(results: dict) -> List[str]:
     """Markdown lines of the pose-lifting ablation (none without its
     runs): the joint UPS with the changes added one at a time, its action
-    tasks beside, and the TCN with and without flip test."""
+    tasks beside, then UPS fine-tuned on pe3d, UPS_separate and the TCN
+    with and without flip test, where they ran."""
     names = [n for n in RUNS if RUNS[n].get('ablation') == 'pe3d'
              and n.startswith('ups')]
     rows = [(n, results['runs'][n]) for n in names if n in results['runs']]
@@ -322,7 +325,8 @@ def pe_ablation_table(results: dict) -> List[str]:
         rows.append(('ups', dict(results['runs']['ups'],
                                  model='UPS, + ' + PE_CHANGES[-1][0] +
                                  ' (the shipped configs)')))
-    for name in ('tcn_h36m_pe3d_noflip', 'tcn_h36m_pe3d'):
+    for name in ('ups_finetune_pe3d', 'ups_separate_pe3d',
+                 'tcn_h36m_pe3d_noflip', 'tcn_h36m_pe3d'):
         if name in results['runs']:
             rows.append((name, results['runs'][name]))
     actions = [t for t in REALBENCH_TASKS if not t.startswith('pe')]

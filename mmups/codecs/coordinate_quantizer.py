@@ -261,6 +261,34 @@ class CoordinateQuantizer:
         p = p / p.sum(-1, keepdim=True).clamp(min=1e-12)
         return (p * centres).sum(-1)
 
+    @staticmethod
+    def covering_ranges(coords: Union[Tensor, np.ndarray],
+                        coverage: float = 0.999) -> np.ndarray:
+        """Per-axis ranges that hold ``coverage`` of the values.
+
+        For choosing ``ranges`` from the training targets: the central
+        ``coverage`` quantile interval of each axis (the same share cut off
+        at both ends), so that the bins are spent where the data lies.
+
+        Args:
+            coords: (..., 3) real coordinates (e.g. every training target).
+            coverage: share of each axis's values inside its range.
+
+        Returns:
+            float64 array (3, 2) of (lo, hi) per axis (X, Y, Z).
+        """
+        x = np.asarray(coords, dtype=np.float64)
+        if x.ndim == 0 or x.shape[-1] != 3 or x.size == 0:
+            raise ValueError(f'coords must have shape (..., 3) with values, '
+                             f'got {x.shape}')
+        if not 0 < coverage <= 1:
+            raise ValueError(f'coverage must lie in (0, 1], got {coverage!r}')
+        x = x.reshape(-1, 3)
+        if not np.isfinite(x).all():
+            raise ValueError('coords contain NaN or infinite values')
+        tail = (1 - coverage) / 2
+        return np.quantile(x, [tail, 1 - tail], axis=0).T
+
     def __repr__(self) -> str:
         ranges = [tuple(round(v, 6) for v in r) for r in self.ranges.tolist()]
         return (f'{type(self).__name__}(num_bins={self.num_bins}, '

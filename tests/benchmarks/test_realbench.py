@@ -202,3 +202,74 @@ def test_goal_checks_per_ups_model_and_direction():
             '+5.0 | yes |') in text
     assert '| UPS MPJPE <= TCN | pe3d | UPS | 120.0 | 90.0 | -30.0 | no |' \
         in text
+
+
+def test_pe_ablation_runs_and_section():
+    """Row i of the pose-lifting ablation turns the changes after the i-th
+    off; rows that differ from 'ups' in test options only test its
+    checkpoint; the section shows every row, the gap and the goals."""
+    from mmups.benchmarks.realbench import (PE_CHANGES, PE_TRAINING_CHANGES,
+                                            render_ablation_markdown)
+    rows = [n for n in RUNS if n.startswith('ups_pe_ablation_')]
+    assert len(rows) == len(PE_CHANGES)
+    every = [o for _, opts in PE_CHANGES for o in opts]
+    assert RUNS[rows[0]]['cfg_options'] == every
+    assert RUNS[rows[-1]]['cfg_options'] == PE_CHANGES[-1][1]
+    for i, name in enumerate(rows):
+        assert ('tests_from' in RUNS[name]) == (i >= PE_TRAINING_CHANGES)
+    assert RUNS['tcn_h36m_pe3d_noflip']['tests_from'] == 'tcn_h36m_pe3d'
+    # The ablation rows stay out of the main tables.
+    assert 'ablation' not in RUNS['ups']
+
+    def run(model, mpjpe, pa, **tasks):
+        return dict(model=model, params=1e6, train_time_s=60., metrics=dict(
+            pe3d={'MPJPE': mpjpe, 'P-MPJPE': pa, 'MPJPE_avg': mpjpe + 1},
+            **tasks))
+    runs = {rows[0]: run(RUNS[rows[0]]['model'], 200., 110.,
+                         ar2d=dict(top1=0.9)),
+            'ups': run('UPS', 90., 60., ar2d=dict(top1=0.91)),
+            'tcn_h36m_pe3d': run('VideoPoseLift TCN (MMPose)', 86., 67.)}
+    text = render_ablation_markdown(dict(machine='m', seed=0,
+                                         iters_per_task=1000, runs=runs))
+    assert '| UPS, baseline | 200.0 | 110.0 | 90.0 | 201.0 | 90.0 |' in text
+    assert '| UPS, + flip test (the shipped configs) | 90.0 | 60.0 | 30.0 |' \
+        in text
+    assert "| UPS MPJPE - P-MPJPE <= TCN's | UPS | 30.0 | 19.0 | -11.0 | no |" \
+        in text
+    assert '| UPS MPJPE <= TCN | UPS | 90.0 | 86.0 | -4.0 | no |' in text
+    assert render_ablation_markdown(dict(runs={'ups': runs['ups']})) == ''
+
+
+def test_reuse_merges_earlier_runs_and_tests_a_trained_run(tmp_path,
+                                                           monkeypatch):
+    tool = load_tool()
+    earlier = dict(iters_per_task=10, quick=False, data_root='/d', seed=0,
+                   runs=dict(tcn_h36m_pe3d=dict(model='TCN'),
+                             ups=dict(model='old UPS')))
+    path = tmp_path / 'results.json'
+    path.write_text(json.dumps(earlier))
+    now = dict(earlier, runs=dict(ups=dict(model='new UPS')))
+    merged = tool.merge_results(now, str(path))
+    assert list(merged['runs']) == ['ups', 'tcn_h36m_pe3d']
+    assert merged['runs']['ups']['model'] == 'new UPS'
+    other = dict(now, iters_per_task=20)
+    assert tool.merge_results(other, str(path)) == other
+
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        with open(cmd[cmd.index('--metrics-out') + 1], 'w') as f:
+            json.dump({'pe3d/h36m_mocap/MPJPE': 80.}, f)
+
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    monkeypatch.setattr(tool, 'collect_run', lambda *args: args)
+    trained = dict(checkpoint='/w/ups/iter_5.pth', train_time_s=12.)
+    out = tool.run_one('ups_pe_ablation_3', 'cfg.py',
+                       str(tmp_path / 'abl'), {}, 0, str(tmp_path / 'l'),
+                       cfg_options=['model.test_cfg.flip_test=False'],
+                       trained_run=trained)
+    assert len(calls) == 1 and calls[0][1].endswith('test.py')
+    assert calls[0][2:4] == ['cfg.py', '/w/ups/iter_5.pth']
+    assert calls[0][-2:] == ['--cfg-options', 'model.test_cfg.flip_test=False']
+    assert out[1] == '/w/ups/iter_5.pth' and out[3] == 12.

@@ -156,3 +156,19 @@ def test_expectation_window_reads_the_main_mode():
                           torch.full((1, 3), 0.6 * 1.5 + 0.4 * 8.5))
     assert torch.allclose(q.expectation(probs, window=2),
                           torch.full((1, 3), 1.5))
+
+
+def test_covering_ranges():
+    rng = np.random.default_rng(0)
+    x = np.stack([rng.uniform(-1, 1, 100000), rng.uniform(0, 4, 100000),
+                  rng.normal(0, 0.1, 100000)], -1)
+    r = CoordinateQuantizer.covering_ranges(x, coverage=0.9)
+    assert r.shape == (3, 2)
+    assert np.allclose(r[0], [-0.9, 0.9], atol=0.02)
+    assert np.allclose(r[1], [0.2, 3.8], atol=0.04)
+    inside = ((x >= r[:, 0]) & (x <= r[:, 1])).mean(0)
+    assert np.allclose(inside, 0.9, atol=0.002)
+    with pytest.raises(ValueError, match='coverage'):
+        CoordinateQuantizer.covering_ranges(x, coverage=0)
+    with pytest.raises(ValueError, match='NaN'):
+        CoordinateQuantizer.covering_ranges(np.full((2, 3), np.nan))

@@ -42,7 +42,8 @@ def test_flip_test_averages_the_mirrored_prediction():
     flip_model.load_state_dict(plain_model.state_dict())
     gen = torch.Generator().manual_seed(1)
     joints = torch.randn(3, 9, 17, 2, generator=gen) * 0.2  # (N, T, V, C)
-    flat = joints.permute(0, 2, 3, 1).reshape(3, 34, 9)  # MMPose's (N, V*C, T)
+    # MMPose's TCN input: (N, V * C, T)
+    flat = joints.permute(0, 2, 3, 1).reshape(3, 34, 9)
     # The flattened flip is the joints' flip.
     flipped = flip_model.flip_inputs(flat)
     expected = flip_sequence(joints, H36M).permute(0, 2, 3, 1).reshape(3, 34, 9)
