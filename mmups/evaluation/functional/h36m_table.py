@@ -146,13 +146,26 @@ def format_h36m_tables(metrics: Dict[str, float],
             _split_key(key)[0] for key in metrics
             if _split_key(key)[1].startswith(head)
             and not _split_key(key)[1].endswith('_avg')})
+        known = {n for names in H36M_ACTIONS.values() for n in names}
         for prefix in prefixes:
-            table = format_h36m_table(metrics, metric, prefix=prefix,
-                                      row_name=prefix or None,
-                                      precision=precision)
-            overall = metrics.get(f'{prefix}/{metric}' if prefix else metric)
+            at = f'{prefix}/' if prefix else ''
+            actions = {
+                k[len(at) + len(head):]: float(v) for k, v in metrics.items()
+                if k.startswith(at + head) and '/' not in k[len(at):]
+                and k != f'{at}{head}avg'}
+            if set(actions) & known:
+                table = format_h36m_table(metrics, metric, prefix=prefix,
+                                          row_name=prefix or None,
+                                          precision=precision)
+            else:  # not Human3.6M's actions (e.g. the demo's): a list
+                table = ', '.join(f'{a} {v:.{precision}f}'
+                                  for a, v in sorted(actions.items()))
+                table += (f' (action mean '
+                          f'{np.mean(list(actions.values())):.{precision}f})')
+            overall = metrics.get(f'{at}{metric}')
             note = '' if overall is None else (
                 f'\n{metric} over all frames (frame-weighted): '
                 f'{float(overall):.{precision}f}')
-            blocks.append(f'{metric} per action:\n{table}{note}')
+            blocks.append(f'{prefix or metric} {metric} per action:\n'
+                          f'{table}{note}')
     return '\n\n'.join(blocks)

@@ -105,6 +105,14 @@ class SequenceHead(BaseModule):
             ``forward`` accepts ``input_ids`` of length up to
             ``max_length - 1``; ``loss`` and ``generate`` handle sequences of
             up to ``max_length`` output tokens.
+        pos_embed_std: standard deviation of the initial positional
+            embeddings of the positions after the start token (the start
+            position's start at 0.02). Where the fed-back tokens are
+            hidden (UPS' ``coord_input_dropout=1``) they are all that tells
+            the decoder which joint and axis comes next, and a unit scale
+            learnt faster than 0.02 (see configs/_base_/models/ups.py); at
+            0.02 with the start position too, the action tasks' first step
+            is as it was.
         init_cfg: mmengine initialisation config (applied by
             ``init_weights()`` on top of the default initialisation below).
     """
@@ -154,7 +162,10 @@ class SequenceHead(BaseModule):
         # normal(0, 0.02) (meant for widths of ~1k) made this head learn
         # several times slower at the widths used here (measured on the
         # demo: 36% vs 81% validation accuracy after 100 iterations).
+        # The start position, whose input carries the task, keeps GPT-2's
+        # small scale; later positions start at pos_embed_std (see Args).
         nn.init.normal_(self.pos_embed, std=pos_embed_std)
+        nn.init.normal_(self.pos_embed[:1], std=0.02)
 
     # ----------------------------------------------------------------- parts
     def embed_vocab(self, vocab_table: Tensor, eps: float = 1e-5,

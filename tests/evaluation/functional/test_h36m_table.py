@@ -64,9 +64,17 @@ def test_all_tables_of_a_test_run():
     text = format_h36m_tables(metrics)
     blocks = text.split('\n\n')
     assert len(blocks) == 2
-    assert blocks[0].startswith('MPJPE per action:')
+    assert blocks[0].startswith('pe3d/h36m MPJPE per action:')
     assert '| pe3d/h36m | 30.0 |' in blocks[0]
     assert blocks[0].splitlines()[3].endswith('| 37.0 |')
     assert blocks[0].endswith('frame-weighted): 33.2')
-    assert blocks[1].startswith('P-MPJPE per action:')
+    assert blocks[1].startswith('pe3d/h36m P-MPJPE per action:')
     assert format_h36m_tables({'ar3d/ntu/top1': 0.5}) == ''
+    # Other actions than Human3.6M's: listed, with their mean.
+    other = format_h36m_tables({'pe3d/demo/MPJPE_Bow': 10.,
+                                'pe3d/demo/MPJPE_Jump': 20.,
+                                'pe3d/demo/MPJPE_avg': 15.,
+                                'pe3d/demo/MPJPE': 12.})
+    assert other == ('pe3d/demo MPJPE per action:\nBow 10.0, Jump 20.0 '
+                     '(action mean 15.0)\nMPJPE over all frames '
+                     '(frame-weighted): 12.0')

@@ -23,7 +23,7 @@ from mmups.utils import register_all_modules
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 CONFIG = osp.join(ROOT, 'configs', 'realbench',
                   'ups_realbench_separate_pe3d.py')
-NUM_WINDOWS, STEPS, BATCH, LR = 256, 400, 16, 2e-3
+NUM_WINDOWS, STEPS, BATCH, LR = 256, 700, 16, 1e-3
 #: (child, parent) joints of the Human3.6M-17 bones.
 BONES = ((1, 0), (2, 1), (3, 2), (4, 0), (5, 4), (6, 5), (7, 0), (8, 7),
          (9, 8), (10, 9), (11, 8), (12, 11), (13, 12), (14, 8), (15, 14),
