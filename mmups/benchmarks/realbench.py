@@ -142,7 +142,8 @@ def task_metrics(raw: Dict[str, float], task: str,
             continue
         else:
             name = parts[-1]
-        if ('_' in name and name.split('_')[0] in ('MPJPE', 'P-MPJPE')
+        if ('_' in name
+                and name.split('_')[0] in ('MPJPE', 'P-MPJPE', 'N-MPJPE')
                 and not name.endswith('_avg')):
             continue  # per-action entries (their mean, ``_avg``, is kept)
         out[name] = float(value)
@@ -330,8 +331,8 @@ def pe_ablation_table(results: dict) -> List[str]:
         if name in results['runs']:
             rows.append((name, results['runs'][name]))
     actions = [t for t in REALBENCH_TASKS if not t.startswith('pe')]
-    head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'MPJPE - P-MPJPE',
-            'MPJPE, action mean (mm)'] + [
+    head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'N-MPJPE (mm)',
+            'MPJPE - P-MPJPE', 'MPJPE, action mean (mm)'] + [
                 f'{t} ({"mean top-1" if t.startswith("eap") else "top-1"}, %)'
                 for t in actions]
     lines = ['### pe3d ablation: the pose-lifting changes one at a time', '',
@@ -345,7 +346,8 @@ def pe_ablation_table(results: dict) -> List[str]:
         m = run['metrics'].get('pe3d', {})
         mpjpe, pa = m.get('MPJPE'), m.get('P-MPJPE')
         gap = None if mpjpe is None or pa is None else mpjpe - pa
-        cells = [_fmt(mpjpe), _fmt(pa), _fmt(gap), _fmt(m.get('MPJPE_avg'))]
+        cells = [_fmt(mpjpe), _fmt(pa), _fmt(m.get('N-MPJPE')), _fmt(gap),
+                 _fmt(m.get('MPJPE_avg'))]
         for task in actions:
             cells.append(_fmt(main_figure(run['metrics'].get(task, {}), task)))
         lines.append('| ' + ' | '.join([run['model']] + cells) + ' |')

@@ -76,4 +76,5 @@ h36m_cpn_pe3d_test = dict(
 h36m_cpn_pe3d_metric = [
     dict(type='MPJPEMetric', mode='mpjpe'),
     dict(type='MPJPEMetric', mode='p-mpjpe'),
+    dict(type='MPJPEMetric', mode='n-mpjpe'),
 ]

@@ -68,4 +68,5 @@ h36m_gt_pe3d_test = dict(type='Human36mDataset',
 h36m_gt_pe3d_metric = [
     dict(type='MPJPEMetric', mode='mpjpe'),
     dict(type='MPJPEMetric', mode='p-mpjpe'),
+    dict(type='MPJPEMetric', mode='n-mpjpe'),
 ]

@@ -180,7 +180,8 @@ h36m_pe3d_tcn_train, h36m_pe3d_tcn_val = _pe_sets(
 # Errors in millimetres (mmups' MPJPEMetric scales MMPose's metres), for
 # both.
 h36m_pe3d_metric = [dict(type='MPJPEMetric', mode='mpjpe'),
-                    dict(type='MPJPEMetric', mode='p-mpjpe')]
+                    dict(type='MPJPEMetric', mode='p-mpjpe'),
+                    dict(type='MPJPEMetric', mode='n-mpjpe')]
 
 # ------------------------------------------------------------ UPS, by task
 # The five UPS tasks by name, in the paper's rotation order (pose
