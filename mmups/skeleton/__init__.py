@@ -1,5 +1,5 @@
 from .conversion import convert_layout
-from .geometry import centre_on_root, flip_pose3d, flip_sequence
+from .geometry import centre_on_root, flip_pose3d, flip_sequence, root_of
 from .layouts import (CANONICAL_JOINTS, CANONICAL_LAYOUT, SkeletonLayout,
                       get_layout, layouts_with_num_joints, list_layouts,
                       register_layout)
@@ -7,5 +7,5 @@ from .layouts import (CANONICAL_JOINTS, CANONICAL_LAYOUT, SkeletonLayout,
 __all__ = [
     'CANONICAL_JOINTS', 'CANONICAL_LAYOUT', 'SkeletonLayout', 'get_layout',
     'list_layouts', 'register_layout', 'layouts_with_num_joints', 'convert_layout',
-    'centre_on_root', 'flip_sequence', 'flip_pose3d'
+    'centre_on_root', 'flip_sequence', 'flip_pose3d', 'root_of'
 ]

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from .layouts import SkeletonLayout
 
-__all__ = ['centre_on_root', 'flip_sequence', 'flip_pose3d']
+__all__ = ['root_of', 'centre_on_root', 'flip_sequence', 'flip_pose3d']
 
 
 def _check_joints(x: Tensor, layout: SkeletonLayout, what: str) -> None:

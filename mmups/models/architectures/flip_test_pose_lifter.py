@@ -16,7 +16,7 @@ from typing import List
 from torch import Tensor
 
 from mmups.registry import MODELS
-from mmups.skeleton import flip_pose3d, flip_sequence, get_layout
+from mmups.skeleton import flip_pose3d, flip_sequence, get_layout, root_of
 
 __all__ = ['FlipTestPoseLifter']
 
@@ -52,8 +52,7 @@ def _lifter_class():
         def unflip(self, keypoints: 'np.ndarray') -> 'np.ndarray':
             """Mirror (..., V, 3) predictions back about their root."""
             pose = torch.as_tensor(keypoints, dtype=torch.float32)
-            root = pose[..., self.layout.root_index or 0:
-                        (self.layout.root_index or 0) + 1, :]
+            root = root_of(pose, self.layout)
             out = flip_pose3d(pose - root, self.layout) + root
             return out.numpy().astype(keypoints.dtype)
 

@@ -244,8 +244,12 @@ class UPS(BaseModel):
         for task, idx in self._task_groups(data_samples).items():
             samples = [data_samples[i] for i in idx]
             _, memory, mask = self.encode(inputs[idx], samples, task)
-            yield task, samples, memory, mask, TaskGrammar.from_samples(
-                self.vocabulary, samples, self.num_pose_frames)
+            yield task, samples, memory, mask, self._grammar(samples)
+
+    def _grammar(self, samples: Sequence) -> TaskGrammar:
+        """The output grammar of samples of one task."""
+        return TaskGrammar.from_samples(self.vocabulary, samples,
+                                        self.num_pose_frames)
 
     def _task_embedding(self, task: str, n: int) -> Tensor:
         """(n, q) embedding tau of ``task``, the decoder's start token input."""
@@ -336,16 +340,23 @@ class UPS(BaseModel):
         ``data_samples`` and returns them (pose read-out: ``test_cfg``)."""
         for task, idx in self._task_groups(data_samples).items():
             samples = [data_samples[i] for i in idx]
-            out, grammar = self._generate(inputs[idx], samples, task)
-            if task_kind(task) == 'pe':
-                poses = self._read_poses(out, grammar, samples)
-                if self.test_cfg['flip_test']:
-                    flipped, _ = self._generate(
-                        self._flip_inputs(inputs[idx], samples), samples, task)
-                    poses = [(pose + flip_pose3d(other, get_layout(
-                        s.metainfo['layout']))) / 2 for pose, other, s in zip(
-                            poses, self._read_poses(flipped, grammar,
-                                                    samples), samples)]
+            lifting = task_kind(task) == 'pe'
+            flip = lifting and self.test_cfg['flip_test']
+            x, decoded = inputs[idx], samples
+            if flip:
+                # The mirrored windows decode in the same batch as the
+                # plain ones: one decoding loop instead of two.
+                x = torch.cat([x, self._flip_inputs(x, samples)])
+                decoded = samples + samples
+            out, grammar = self._generate(x, decoded, task)
+            if lifting:
+                poses = self._read_poses(out, grammar, decoded)
+                if flip:
+                    n = len(samples)
+                    poses = [(pose + flip_pose3d(
+                        other, get_layout(s.metainfo['layout']))) / 2
+                        for pose, other, s in zip(poses[:n], poses[n:],
+                                                  samples)]
             for j, sample in enumerate(samples):
                 tokens = out['tokens'][j, :out['lengths'][j]]
                 sample.pred_tokens = tokens.cpu()
@@ -367,8 +378,7 @@ class UPS(BaseModel):
         output (with every step's logits where the read-out needs them) and
         the samples' grammar."""
         _, memory, mask = self.encode(inputs, samples, task)
-        grammar = TaskGrammar.from_samples(self.vocabulary, samples,
-                                           self.num_pose_frames)
+        grammar = self._grammar(samples)
         out = self.head.generate(
             memory, mask, self._task_embedding(task, len(samples)),
             self.vocabulary.token_table(), grammar=grammar,
