@@ -218,6 +218,10 @@ def test_pe_ablation_runs_and_section():
     for i, name in enumerate(rows):
         assert ('tests_from' in RUNS[name]) == (i >= PE_TRAINING_CHANGES)
     assert RUNS['tcn_h36m_pe3d_noflip']['tests_from'] == 'tcn_h36m_pe3d'
+    # The TCN with UPS' batch trains on its own, in the ablation only.
+    assert RUNS['tcn_h36m_pe3d_b16']['cfg_options'] == [
+        'train_dataloader.batch_size=16']
+    assert 'tests_from' not in RUNS['tcn_h36m_pe3d_b16']
     # The ablation rows stay out of the main tables.
     assert 'ablation' not in RUNS['ups']
 
@@ -228,7 +232,8 @@ def test_pe_ablation_runs_and_section():
     runs = {rows[0]: run(RUNS[rows[0]]['model'], 200., 110.,
                          ar2d=dict(top1=0.9)),
             'ups': run('UPS', 90., 60., ar2d=dict(top1=0.91)),
-            'tcn_h36m_pe3d': run('VideoPoseLift TCN (MMPose)', 86., 67.)}
+            'tcn_h36m_pe3d': run('VideoPoseLift TCN (MMPose)', 86., 67.),
+            'tcn_h36m_pe3d_b16': run('TCN, batch 16', 99., 70.)}
     text = render_ablation_markdown(dict(machine='m', seed=0,
                                          iters_per_task=1000, runs=runs))
     assert '| UPS, baseline | 200.0 | 110.0 | - | 90.0 | 201.0 | 90.0 |' in text
@@ -237,6 +242,9 @@ def test_pe_ablation_runs_and_section():
     assert "| UPS MPJPE - P-MPJPE <= TCN's | UPS | 30.0 | 19.0 | -11.0 | no |" \
         in text
     assert '| UPS MPJPE <= TCN | UPS | 90.0 | 86.0 | -4.0 | no |' in text
+    # The TCN's rows: the peer, then the one that sees UPS' windows.
+    assert text.index('| VideoPoseLift TCN (MMPose) | 86.0') < text.index(
+        '| TCN, batch 16 | 99.0 | 70.0 |')
     assert render_ablation_markdown(dict(runs={'ups': runs['ups']})) == ''
 
 
