@@ -20,7 +20,7 @@ from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
 from mmups.evaluation.functional import format_h36m_tables
 from mmups.utils import (apply_launch_options, atomic_open,
-                         limit_heap_fragmentation,
+                         enable_config_text_cache, limit_heap_fragmentation,
                          parse_launch_args, register_all_modules,
                          setup_cpu_launch)
 
@@ -40,6 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     limit_heap_fragmentation()  # decoding in validation; see its docstring
+    enable_config_text_cache()  # the Runner formats the config five times
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     apply_launch_options(cfg, args.config, args.launcher, args.work_dir,
@@ -57,7 +58,7 @@ def main(argv=None) -> dict:
             else [evaluator]
         evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
         cfg.test_evaluator = evaluator
-    setup_cpu_launch(cfg)
+    setup_cpu_launch(cfg)  # gloo, and mmengine's launcher, without CUDA
     if cfg.get('demo_data'):  # generated on first use
         prepare_demo_data(**cfg.demo_data)
     check_data_files(cfg)  # names a missing file and its data/README section

@@ -15,9 +15,9 @@ from mmengine.runner import Runner
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.utils import (apply_launch_options, limit_heap_fragmentation,
-                         parse_launch_args, register_all_modules,
-                         setup_cpu_launch)
+from mmups.utils import (apply_launch_options, enable_config_text_cache,
+                         limit_heap_fragmentation, parse_launch_args,
+                         register_all_modules, setup_cpu_launch)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,9 +69,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     limit_heap_fragmentation()  # decoding in validation; see its docstring
+    enable_config_text_cache()  # the Runner formats the config five times
     register_all_modules(init_default_scope=False)
     cfg = merge_args(Config.fromfile(args.config), args)
-    setup_cpu_launch(cfg)
+    setup_cpu_launch(cfg)  # gloo, and mmengine's launcher, without CUDA
     if cfg.get('demo_data'):  # generated on first use
         prepare_demo_data(**cfg.demo_data)
     check_data_files(cfg)  # names a missing file and its data/README section

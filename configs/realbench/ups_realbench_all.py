@@ -1,7 +1,7 @@
 # UPS trained on all five realbench tasks jointly: 3D pose estimation on
 # Human3.6M mocap, 2D action recognition and early prediction on Penn
 # Action, 3D early prediction and recognition on Human3.6M mocap.
-#   python -c "from mmups.benchmarks import prepare_realbench_data as p; p()"
+#   python -c "from mmups.datasets.converters.realbench import prepare_realbench_data as p; p()"
 #   python tools/train.py configs/realbench/ups_realbench_all.py
 # Model, optimiser and loaders: ./_base_/ups_realbench.py; data:
 # ./_base_/realbench_data.py (MMUPS_REALBENCH_ROOT=data/realbench_quick for

@@ -1,7 +1,29 @@
 """Compatibility shims for the pinned OpenMMLab stack.
 
 ``import mmups`` applies them (see :func:`apply_all`) before any MMAction2 /
-MMPose model module is imported. Every shim:
+MMPose model module is imported. They are the only changes that importing
+mmups makes to other packages, and each repairs an installation of the
+pinned stack that is broken without it (an import or a checkpoint load that
+fails); tests in ``tests/utils/test_compat.py``:
+
+* :func:`shim_mmcv_ops`: mmcv-lite has no compiled ``mmcv.ops``, which
+  ``mmpose.models`` imports (placeholder module);
+* :func:`shim_mmaction_drn`: the mmaction2 1.2.0 wheel lacks
+  ``localizers/drn``, which ``mmaction.models`` imports (placeholder
+  module);
+* :func:`shim_mmpose_simcc_vis`: ``mmpose.visualization`` imports
+  torchvision for one drawer (placeholder module, torchvision absent
+  only);
+* :func:`shim_mmaction_multimodal`: MMAction2's multimodal models fail to
+  import with transformers 5 or without timm (MMAction2's own flag turned
+  off);
+* :func:`shim_torch_load_safe_globals`: torch >= 2.6 loads checkpoints with
+  ``weights_only=True``, which refuses mmengine checkpoints (the globals
+  they contain are allow-listed);
+* :func:`check_pkg_resources`: setuptools >= 81 has no ``pkg_resources``,
+  which mmengine needs (a warning only).
+
+Every shim:
 
 * first detects the upstream problem it works around and does nothing when
   the problem is absent (e.g. full mmcv with compiled ops, torchvision
@@ -16,6 +38,13 @@ when reporting an installation problem.
 The placeholder modules are served by one :class:`importlib.abc.MetaPathFinder`
 placed in front of :data:`sys.meta_path`, so nothing is imported eagerly:
 a placeholder module is created only when the upstream package imports it.
+
+Changes of behaviour or speed are not applied here but by explicit calls,
+which ``tools/train.py`` and ``tools/test.py`` make:
+:func:`mmups.utils.enable_config_text_cache` (formats a config's text once),
+:func:`mmups.utils.setup_cpu_launch` (with
+:func:`mmups.utils.enable_cpu_dist_launch`: distributed launches without
+CUDA) and :func:`mmups.utils.limit_heap_fragmentation` (glibc's malloc).
 """
 import importlib
 import importlib.abc
@@ -33,7 +62,6 @@ __all__ = [
     'APPLIED', 'CompatWarning', 'MMCVOpsUnavailableError', 'apply_all',
     'shim_mmaction_drn', 'shim_mmaction_multimodal', 'shim_mmcv_ops',
     'shim_mmpose_simcc_vis', 'shim_torch_load_safe_globals',
-    'shim_mmengine_cpu_dist', 'shim_mmengine_config_text_cache',
     'check_pkg_resources'
 ]
 
@@ -488,71 +516,6 @@ def check_pkg_resources() -> bool:
     return _record('pkg_resources_missing', missing)
 
 
-def shim_mmengine_cpu_dist() -> bool:
-    """Let mmengine's PyTorch launcher start CPU-only processes (gloo).
-
-    Upstream problem: ``mmengine.dist.utils._init_dist_pytorch`` calls
-    ``torch.cuda.set_device(local_rank)`` whenever no MLU/NPU/MUSA device is
-    present, which fails on a machine without CUDA, so
-    ``tools/dist_train.sh`` could not run on CPUs (users without GPUs, and
-    the tests). Where CUDA is unavailable the wrapper skips ``set_device``
-    and, as NCCL needs CUDA, initialises the process group with gloo;
-    with CUDA the original function runs unchanged.
-    """
-    import torch
-    if torch.cuda.is_available():
-        return _record('mmengine_cpu_dist', False)
-    import mmengine.dist.utils as dist_utils
-    original = dist_utils._init_dist_pytorch
-    if getattr(original, '_mmups_cpu_dist', False):
-        return _record('mmengine_cpu_dist', True)
-
-    def init_dist_pytorch(backend: str, init_backend: str = 'torch',
-                          **kwargs: Any) -> None:
-        if init_backend != 'torch':
-            return original(backend, init_backend=init_backend, **kwargs)
-        import torch.distributed as torch_dist
-        torch_dist.init_process_group(
-            backend='gloo' if backend == 'nccl' else backend, **kwargs)
-
-    init_dist_pytorch._mmups_cpu_dist = True
-    dist_utils._init_dist_pytorch = init_dist_pytorch
-    return _record('mmengine_cpu_dist', True)
-
-
-def shim_mmengine_config_text_cache() -> bool:
-    """Format each config's text once per process instead of five times.
-
-    Upstream problem: ``mmengine.Config.pretty_text`` runs yapf over the
-    whole config on every access, and a Runner reads it five times (the
-    log, ``dump_config``, the visualizer's ``add_config`` and every
-    checkpoint's meta). For a multi-task config with one pipeline per task
-    that is tens of seconds per ``tools/train.py`` or ``tools/test.py``
-    call on a CPU. The wrapper keys a small cache on the config's content
-    (so a changed config is formatted again) and on whether it is
-    formatted as Python; the text is the one mmengine produces.
-    """
-    from mmengine.config import Config
-    original = Config.pretty_text
-    if getattr(original.fget, '_mmups_cached', False):
-        return _record('mmengine_config_text_cache', True)
-    cache: Dict[str, str] = {}
-
-    def pretty_text(self: Config) -> str:
-        key = repr((self._format_python_code, self.to_dict()))
-        if key not in cache:
-            if len(cache) >= 16:
-                cache.pop(next(iter(cache)))
-            cache[key] = original.fget(self)
-        return cache[key]
-
-    pretty_text._mmups_cached = True
-    pretty_text.__wrapped__ = original.fget
-    pretty_text.__doc__ = original.__doc__
-    Config.pretty_text = property(pretty_text)
-    return _record('mmengine_config_text_cache', True)
-
-
 def apply_all() -> Dict[str, bool]:
     """Apply every shim whose problem is detected; safe to call repeatedly.
 
@@ -567,8 +530,6 @@ def apply_all() -> Dict[str, bool]:
     shim_mmpose_simcc_vis()
     shim_mmaction_multimodal()
     shim_torch_load_safe_globals()
-    shim_mmengine_cpu_dist()
-    shim_mmengine_config_text_cache()
     check_pkg_resources()
     return APPLIED
 

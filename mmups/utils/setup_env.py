@@ -1,4 +1,5 @@
-"""Registration helpers, as MMAction2 / MMPose provide them."""
+"""Registration and launch helpers of the ``tools/`` entry points, as
+MMAction2 / MMPose provide them."""
 import argparse
 import datetime
 import warnings
@@ -32,17 +33,58 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         DefaultScope.get_instance(f'mmups-{stamp}', scope_name='mmups')
 
 
+def enable_cpu_dist_launch() -> bool:
+    """Let mmengine's PyTorch launcher start processes without CUDA.
+
+    Why: ``mmengine.dist.utils._init_dist_pytorch`` calls
+    ``torch.cuda.set_device(local_rank)`` whenever no MLU/NPU/MUSA device is
+    present, which fails on a machine without CUDA, so a distributed launch
+    (``tools/dist_train.sh``) could not run on CPUs. Where CUDA is
+    unavailable, the function is wrapped: it skips ``set_device`` and, as
+    NCCL needs CUDA, initialises the process group with gloo when asked for
+    nccl. With CUDA nothing is changed. Not applied by ``import mmups``:
+    :func:`setup_cpu_launch` calls it; call it yourself before
+    ``mmengine.dist.init_dist`` otherwise. Calling it again changes nothing.
+
+    Returns:
+        bool: whether the launcher is wrapped (CUDA is unavailable).
+    """
+    import torch
+    if torch.cuda.is_available():
+        return False
+    import mmengine.dist.utils as dist_utils
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_mmups_cpu_dist', False):
+        return True
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch',
+                          **kwargs) -> None:
+        if init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        import torch.distributed as torch_dist
+        torch_dist.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    init_dist_pytorch._mmups_cpu_dist = True
+    init_dist_pytorch.__wrapped__ = original
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    return True
+
+
 def setup_cpu_launch(cfg) -> None:
-    """Adapt a config for a distributed launch on machines without CUDA.
+    """Adapt a config, and mmengine's launcher, for a distributed launch on
+    machines without CUDA.
 
     NCCL needs CUDA, so the processes talk through gloo; and
     DistributedDataParallel refuses ``device_ids`` for a model on the CPU,
-    which mmengine's Runner passes by default. Nothing changes when CUDA is
-    available or the launcher is ``none``.
+    which mmengine's Runner passes by default. mmengine's launcher is made
+    to start without CUDA with :func:`enable_cpu_dist_launch`. Nothing
+    changes when CUDA is available or the launcher is ``none``.
     """
     import torch
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return
+    enable_cpu_dist_launch()
     env = cfg.setdefault('env_cfg', {})
     env.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or dict(

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 
-from mmups.benchmarks import prepare_realbench_data
+from mmups.datasets.converters.realbench import prepare_realbench_data
 from mmups.registry import DATASETS, MODELS, TRANSFORMS
 from mmups.skeleton import get_layout
 

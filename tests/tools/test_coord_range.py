@@ -9,7 +9,7 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 def test_prints_the_range_of_the_training_targets(shared_data, tmp_path,
                                                    monkeypatch, capsys,
                                                    load_script):
-    from mmups.benchmarks import prepare_realbench_data
+    from mmups.datasets.converters.realbench import prepare_realbench_data
     root = str(tmp_path / 'quick')
     prepare_realbench_data(shared_data, root, quick=True)
     monkeypatch.setenv('MMUPS_REALBENCH_ROOT', root)

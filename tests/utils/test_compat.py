@@ -362,40 +362,6 @@ def test_pkg_resources_check(monkeypatch):
         assert compat.check_pkg_resources() is True
 
 
-def _init_dist_worker(rank: int, port: int, results) -> None:
-    import os
-
-    import torch.distributed as torch_dist
-    from mmengine.dist import get_dist_info, init_dist
-
-    import mmups  # noqa: F401  (applies the shim in the child process)
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2',
-                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    init_dist('pytorch', backend='nccl')  # what mmengine's Runner asks for
-    results[rank] = (get_dist_info(), torch_dist.get_backend())
-    torch_dist.destroy_process_group()
-
-
-def test_mmengine_pytorch_launcher_on_cpu():
-    """Without CUDA, mmengine's launcher path starts gloo process groups
-    instead of failing in torch.cuda.set_device."""
-    import socket
-
-    import torch
-    import torch.multiprocessing as mp
-    if torch.cuda.is_available():
-        pytest.skip('the shim is only active without CUDA')
-    assert compat.APPLIED['mmengine_cpu_dist'] is True
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    with mp.Manager() as manager:
-        results = manager.dict()
-        mp.spawn(_init_dist_worker, args=(port, results), nprocs=2)
-        results = dict(results)
-    assert results == {0: ((0, 2), 'gloo'), 1: ((1, 2), 'gloo')}
-
-
 def test_checkpoint_with_numpy_arrays_of_any_dtype_loads(tmp_path):
     """mmengine stores the dataset metainfo in checkpoints; MMPose's holds
     uint8 (and other) arrays, which must load with weights_only=True."""
@@ -413,32 +379,15 @@ def test_checkpoint_with_numpy_arrays_of_any_dtype_loads(tmp_path):
         torch.load(path)
 
 
-def test_config_text_formatted_once_and_refreshed_on_change(monkeypatch):
-    """``Config.pretty_text`` runs yapf once per distinct config content;
-    the text equals mmengine's own, and a changed config is formatted
-    again."""
-    from mmengine.config import Config
-    from mmengine.config import config as config_module
-
-    assert compat.APPLIED['mmengine_config_text_cache'] is True
-    calls = []
-    original_format = config_module.FormatCode
-
-    def counting_format(*args, **kwargs):
-        calls.append(1)
-        return original_format(*args, **kwargs)
-
-    monkeypatch.setattr(config_module, 'FormatCode', counting_format)
-    cfg = Config(dict(model=dict(type='Net', depth=3, unique=id(calls)),
-                      pipeline=[dict(type='A'), dict(type='B', k=(1, 2))]))
-    text = cfg.pretty_text
-    assert cfg.pretty_text == text and len(calls) == 1
-    uncached = Config.pretty_text.fget.__wrapped__
-    assert uncached(cfg) == text  # the text mmengine itself produces
-    assert Config.fromstring(text, '.py').to_dict() == cfg.to_dict()
-
-    cfg.model.depth = 5
-    assert 'depth=5' in cfg.pretty_text and 'depth=3' not in cfg.pretty_text
-    assert len(calls) == 3  # the direct uncached call, then the change
-    assert compat.shim_mmengine_config_text_cache() is True
-    assert cfg.pretty_text.count('depth=5') == 1 and len(calls) == 3
+def test_only_the_documented_shims_are_applied():
+    """``import mmups`` applies exactly the shims that compat's docstring
+    lists; behaviour and speed changes are not among them."""
+    shims = [name for name in compat.__all__
+             if name.startswith(('shim_', 'check_'))]
+    assert set(compat.APPLIED) == {
+        'mmcv_ops', 'mmaction_drn', 'mmpose_simcc_vis',
+        'mmaction_multimodal', 'torch_load_safe_globals',
+        'pkg_resources_missing'}
+    assert len(shims) == len(compat.APPLIED)
+    for name in shims:
+        assert f':func:`{name}`' in compat.__doc__, name

@@ -23,47 +23,33 @@ Example::
         --markdown benchmark.md
 """
 import argparse
-import copy
 import json
 import math
 import os
 import os.path as osp
-import platform
 import statistics
-import time
-from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+import sys
+from typing import Callable, List, Optional, Tuple
 
 import torch
-from mmengine.config import Config
 from torch import Tensor, nn
 
 import mmups  # noqa: F401  (applies the compatibility shims)
-from mmups.skeleton import get_layout
-from mmups.structures import task_kind
+from mmups.tasks import PoseLifting, get_task_kind
 from mmups.testing import add_model_args, build_ups, random_pose_batch
-from mmups.utils.machine import cpu_name
+from mmups.utils.machine import machine_info
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+# The peers and the timing helpers are modules of tools/benchmarks/.
+BENCHMARKS = osp.join(ROOT, 'tools', 'benchmarks')
+if BENCHMARKS not in sys.path:
+    sys.path.insert(0, BENCHMARKS)
+from peers import peer_for  # noqa: E402
+from timing import DecodeTimer, speed, time_alternating  # noqa: E402
+
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'ups.py')
-STGCN_CONFIG = osp.join(ROOT, 'configs', 'stgcn', 'stgcn_ntu60_xsub_3d.py')
-#: MMPose's VideoPose3D config with kernel sizes (3, 3, 3): a 27-frame
-#: receptive field, one output frame per window (like UPS' pose estimation).
-TCN_CONFIG = ('body_3d_keypoint/video_pose_lift/h36m/'
-              'video-pose-lift_tcn-27frm-supv_8xb128-160e_h36m.py')
-#: The same model where MMPose's configs are not installed.
-TCN_MODEL = dict(
-    type='PoseLifter',
-    backbone=dict(type='TCN', in_channels=2 * 17, stem_channels=1024,
-                  num_blocks=2, kernel_sizes=(3, 3, 3), dropout=0.25,
-                  use_stride_conv=True),
-    head=dict(type='TemporalRegressionHead', in_channels=1024,
-              num_joints=17, loss=dict(type='MPJPELoss'),
-              decoder=dict(type='VideoPoseLifting', num_keypoints=17,
-                           zero_center=True, root_index=0,
-                           remove_root=False)))
 #: Input window of pose estimation: the TCN's receptive field.
-PE_FRAMES = 27
+PE_FRAMES = PoseLifting.window_frames
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -92,169 +78,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
         parser.error('--repeat and --batch-size must be >= 1, --warmup >= 0')
     return args
-
-
-# ---------------------------------------------------------------- machine
-def machine_info(device: torch.device) -> dict:
-    """What the timings depend on: processor, threads, library versions."""
-    cpu = cpu_name()
-    import mmaction
-    import mmengine
-    import mmpose
-    info = dict(
-        cpu=cpu, cpu_count=os.cpu_count(), platform=platform.platform(),
-        python=platform.python_version(), torch=torch.__version__,
-        mmengine=mmengine.__version__, mmaction=mmaction.__version__,
-        mmpose=mmpose.__version__, threads=torch.get_num_threads(),
-        device=str(device), gpu=None)
-    if device.type == 'cuda':
-        info['gpu'] = torch.cuda.get_device_name(device)
-    if hasattr(os, 'getloadavg'):
-        # Other jobs on the machine slow both models down: keep the load
-        # beside the figures.
-        info['load_avg_1min'] = round(os.getloadavg()[0], 2)
-    return info
-
-
-# ----------------------------------------------------------------- peers
-def build_stgcn(layout: str, coord_dims: int, num_classes: int) -> nn.Module:
-    """MMAction2's ST-GCN of ``configs/stgcn`` for one task.
-
-    Args:
-        layout: MMAction2 graph layout ('nturgb+d', 'openpose', 'coco').
-        coord_dims: 3 for 3D joints; 2D joints get a keypoint score channel
-            as in MMAction2's 2D skeleton configs, so in_channels is 3 too.
-        num_classes: classes of the task's label set.
-    """
-    from mmaction.registry import MODELS as ACTION_MODELS
-    model = copy.deepcopy(Config.fromfile(STGCN_CONFIG).model)
-    model['_scope_'] = 'mmaction'
-    model['backbone']['graph_cfg']['layout'] = layout
-    model['backbone']['in_channels'] = 3
-    model['cls_head']['num_classes'] = num_classes
-    return ACTION_MODELS.build(model)
-
-
-def build_tcn() -> Tuple[nn.Module, str]:
-    """MMPose's VideoPoseLift TCN (27 frames); returns (model, its source)."""
-    import mmpose
-    from mmpose.registry import MODELS as POSE_MODELS
-    path = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs',
-                    TCN_CONFIG)
-    if osp.exists(path):
-        model = copy.deepcopy(Config.fromfile(path).model)
-        source = 'mmpose/.mim/configs/' + TCN_CONFIG
-    else:
-        model, source = copy.deepcopy(TCN_MODEL), 'built-in copy of ' + \
-            TCN_CONFIG
-    # Nested types (TCN, codec) must resolve in MMPose's registries, not in
-    # the current default scope (mmups).
-    model['_scope_'] = 'mmpose'
-    return POSE_MODELS.build(model), source
-
-
-def stgcn_inputs(poses: Tensor) -> Tensor:
-    """UPS' raw inputs -> ST-GCN's.
-
-    Args:
-        poses: (N, M, T, V, C) coordinates, C = 2 or 3.
-
-    Returns:
-        (N, num_clips=1, M, T, V, 3); 2D joints get a score of 1 (the
-        channel MMAction2's 2D configs append).
-    """
-    if poses.shape[-1] == 2:
-        poses = torch.cat([poses, poses.new_ones(*poses.shape[:-1], 1)], -1)
-    return poses.unsqueeze(1)
-
-
-def tcn_inputs(poses: Tensor) -> Tensor:
-    """UPS' raw pose estimation inputs -> the TCN's.
-
-    Args:
-        poses: (N, M=1, T, V, 2) 2D keypoint windows.
-
-    Returns:
-        (N, V * 2, T), joints and coordinates as channels, as MMPose's
-        ``VideoPoseLifting`` codec lays them out.
-    """
-    x = poses[:, 0]
-    n, t, v, c = x.shape
-    return x.permute(0, 2, 3, 1).reshape(n, v * c, t)
-
-
-# ---------------------------------------------------------------- timing
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def time_alternating(runs: Dict[str, Callable[[], object]], warmup: int,
-                     repeat: int, device: torch.device
-                     ) -> Dict[str, List[float]]:
-    """Run several callables in turns and time each run.
-
-    The order rotates every round so that no callable always runs first
-    (right after another model has evicted its weights from the caches).
-
-    Returns:
-        name -> ``repeat`` durations in seconds (warmup runs excluded).
-    """
-    names = list(runs)
-    times: Dict[str, List[float]] = {name: [] for name in names}
-    for i in range(warmup + repeat):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
-            _sync(device)
-            start = time.perf_counter()
-            runs[name]()
-            _sync(device)
-            if i >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return times
-
-
-class DecodeTimer:
-    """Measures the time UPS spends in ``head.generate`` during a predict.
-
-    While active (``with timer.patch(model):``) the head's ``generate`` is
-    wrapped; ``seconds`` sums its durations since the last ``reset()``.
-    """
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.seconds = 0.
-
-    def reset(self) -> None:
-        self.seconds = 0.
-
-    @contextmanager
-    def patch(self, model: nn.Module) -> Iterator['DecodeTimer']:
-        head = model.head
-        original = head.generate
-
-        def timed(*args, **kwargs):
-            _sync(self.device)
-            start = time.perf_counter()
-            out = original(*args, **kwargs)
-            _sync(self.device)
-            self.seconds += time.perf_counter() - start
-            return out
-
-        head.generate = timed
-        try:
-            yield self
-        finally:
-            del head.generate  # the instance attribute; the method is back
-
-
-def speed(times: List[float], batch_size: int) -> dict:
-    """Median batch time -> throughput and per-sample latency."""
-    median = statistics.median(times)
-    return dict(batch_size=batch_size,
-                samples_per_s=batch_size / median,
-                ms_per_sample=median / batch_size * 1e3,
-                batch_times_s=[round(t, 6) for t in times])
 
 
 # ----------------------------------------------------------------- FLOPs
@@ -327,62 +150,15 @@ def _ups_output(model: nn.Module, samples: list) -> Callable:
     return fn
 
 
-def _peer_for(task: str, model: nn.Module, data: dict,
-              device: torch.device) -> Optional[dict]:
-    """The single-task peer of ``task``, its input and predict call.
-
-    Returns:
-        ``dict(name, model, inputs, run, flops_fn)`` or None where the task
-        has no peer (a joint layout that MMAction2's graphs lack).
-    """
-    poses = torch.stack(data['inputs']).to(device)  # (N, M, T, V, C)
-    n = poses.shape[0]
-    if task_kind(task) == 'pe':
-        from mmpose.structures import PoseDataSample
-        net, source = build_tcn()
-        x = tcn_inputs(poses)
-        samples = [PoseDataSample(metainfo={}) for _ in range(n)]
-        name = 'VideoPoseLift TCN-27 (MMPose)'
-    else:
-        from mmaction.structures import ActionDataSample
-        meta = data['data_samples'][0].metainfo
-        layout = get_layout(meta['layout']).mmaction_layout
-        if not layout:
-            return None
-        classes = model.vocabulary.num_classes(meta['label_set'])
-        net = build_stgcn(layout, poses.shape[-1], classes)
-        source = STGCN_CONFIG
-        x = stgcn_inputs(poses)
-        samples = [ActionDataSample() for _ in range(n)]
-        name = (f'ST-GCN {poses.shape[-1]}D (MMAction2, {layout} graph, '
-                f'{classes} classes)')
-    net.to(device).eval()
-
-    def run() -> object:
-        return net(x, samples, mode='predict')
-
-    def flops_fn(peer: nn.Module, inputs: Tensor) -> Tensor:
-        # Backbone and head; MMAction2's tensor mode stops at the backbone
-        # unless told otherwise.
-        kwargs = {} if task_kind(task) == 'pe' else dict(stage='head')
-        out = peer(inputs, None, mode='tensor', **kwargs)
-        return out[-1] if isinstance(out, (tuple, list)) else out
-
-    if source.startswith(ROOT):
-        source = osp.relpath(source, ROOT)
-    return dict(name=name, source=source, model=net, inputs=x, run=run,
-                flops_fn=flops_fn)
-
-
 def benchmark_task(model: nn.Module, task: str, args: argparse.Namespace,
                    device: torch.device, generator: torch.Generator) -> dict:
     """Time UPS and the task's peer alternately on one random batch."""
-    frames = PE_FRAMES if task_kind(task) == 'pe' else args.frames
+    frames = get_task_kind(task).window_frames or args.frames
     data = random_pose_batch(model, task, args.batch_size, frames,
                              generator=generator)
     batch = model.data_preprocessor(data, False)
     inputs, samples = batch['inputs'], batch['data_samples']
-    peer = _peer_for(task, model, data, device)
+    peer = peer_for(task, model, data, device)
 
     timer = DecodeTimer(device)
     decode_times: List[float] = []
@@ -436,7 +212,7 @@ def benchmark_kv_cache(model: nn.Module, task: str,
         in decoding; ``speedup`` = uncached / cached predict latency and
         ``decode_speedup`` the same for decoding alone.
     """
-    frames = PE_FRAMES if task_kind(task) == 'pe' else args.frames
+    frames = get_task_kind(task).window_frames or args.frames
     data = random_pose_batch(model, task, args.batch_size, frames,
                              generator=generator)
     batch = model.data_preprocessor(data, False)
@@ -600,8 +376,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                                 generator)
     # The cache matters for long outputs (pose estimation: 3 tokens per
     # joint + EOT); an action task shows the other end (2 tokens).
-    kv_tasks = [t for t in tasks if task_kind(t) == 'pe'][:1]
-    actions = [t for t in tasks if task_kind(t) != 'pe']
+    kv_tasks = [t for t in tasks if get_task_kind(t).emits_coordinates][:1]
+    actions = [t for t in tasks if not get_task_kind(t).emits_coordinates]
     kv_tasks += sorted(actions, key=lambda t: t != 'ar3d')[:1]
     for task in kv_tasks:
         print(f'timing {task} with and without the KV cache ...', flush=True)

@@ -9,6 +9,10 @@ gets ``--iters-per-task`` iterations (UPS, trained on all tasks in rotation,
 gets that many per task). The fine-tuning runs (the paper's full UPS)
 continue from the joint UPS run's checkpoint for a fifth of that.
 
+The runs are defined in ``realbench_runs.py`` beside this script, their
+tables and plots made by ``realbench_report.py``; the data by
+:func:`mmups.datasets.converters.realbench.prepare_realbench_data`.
+
 Examples::
 
     # everything at full budget (see docs/benchmarks.md for the time it takes)
@@ -30,14 +34,19 @@ import sys
 import time
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, collect_run,
-                                        is_complete, render_ablation_markdown,
-                                        render_markdown, write_plots)
-from mmups.benchmarks.realbench_data import prepare_realbench_data
+from mmups.datasets.converters.realbench import prepare_realbench_data
 from mmups.utils.fileio import atomic_open
-from mmups.utils.machine import cpu_name
+from mmups.utils.machine import machine_info, machine_summary
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+# The helper modules beside this file, also where it is loaded by path.
+HERE = osp.dirname(osp.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from realbench_report import (collect_run, is_complete,  # noqa: E402
+                              render_ablation_markdown, render_markdown,
+                              write_plots)
+from realbench_runs import REALBENCH_TASKS, ROOT, RUNS  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -183,15 +192,6 @@ def run_env(name: str, env: Dict[str, str], iters: int,
                 MMUPS_REALBENCH_JOINT_CHECKPOINT=start['checkpoint'])
 
 
-def machine() -> str:
-    import torch
-    cpu = cpu_name()
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() \
-        else 'no GPU'
-    return (f'{cpu}, {os.cpu_count()} logical CPUs, {device}, '
-            f'torch {torch.__version__}')
-
-
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     suffix = '_quick' if args.quick else ''
@@ -209,8 +209,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                    MKL_NUM_THREADS=str(args.threads))
     names = ordered_runs(args.runs or list(RUNS))
     results = dict(
-        machine=machine(), threads=args.threads, seed=args.seed,
-        iters_per_task=iters,
+        machine=machine_summary(machine_info()), threads=args.threads,
+        seed=args.seed, iters_per_task=iters,
         quick=args.quick, data_root=data_root, tasks=REALBENCH_TASKS,
         runs={})
     for name in names:

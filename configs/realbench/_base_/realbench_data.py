@@ -1,7 +1,7 @@
 # Realbench data: the datasets of the five real-data tasks, for UPS and its
 # peers. Files under the realbench root, made by
-# mmups.benchmarks.prepare_realbench_data (data/README.md, section
-# "Realbench (Penn Action, Human3.6M mocap)"):
+# mmups.datasets.converters.realbench.prepare_realbench_data (data/README.md,
+# section "Realbench (Penn Action, Human3.6M mocap)"):
 #   penn_action/penn_action_2d.pkl (+ label map)    'ar2d', 'eap2d'
 #   h36m_mocap/annotation_body3d/...                'pe3d' (MMPose files)
 #   h36m_actions/h36m_actions_3d.pkl (+ label map)  'ar3d', 'eap3d'

@@ -11,6 +11,9 @@ thin wrappers around them:
   clips.
 * :mod:`.penn_action`: Penn Action ``labels/*.mat`` files.
 * :mod:`.skeleton_pkl`: structure checks of MMAction2 skeleton annotations.
+* :mod:`.realbench`: the files of ``configs/realbench/`` from Penn Action
+  and the Human3.6M motion capture (``prepare_realbench_data``, which
+  ``tools/benchmarks/realbench.py`` calls).
 
 The converters themselves use only numpy, scipy and mmengine (no model
 code), so they run on any machine that can install mmups.

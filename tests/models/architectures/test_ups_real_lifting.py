@@ -42,7 +42,7 @@ def bone_lengths(poses: np.ndarray) -> np.ndarray:
 def fitted(tmp_path_factory):
     """(config, checkpoint, model, windows, targets) after a short fit on
     real windows of the quick realbench data (fitted once per module)."""
-    from mmups.benchmarks import prepare_realbench_data
+    from mmups.datasets.converters.realbench import prepare_realbench_data
     shared_data = SHARED_DATA
     if not osp.isdir(shared_data):
         pytest.skip(f'real data folder {shared_data} is absent (only '

@@ -1,121 +1,19 @@
-"""The real-data comparison (``tools/benchmarks/realbench.py``): its runs,
-how their metrics are read, and the tables and plots of the results."""
+"""The results of the real-data comparison (``realbench.py`` beside this
+file): how the metrics of a run are read, the tables of
+``docs/benchmarks.md`` and the plots."""
 import json
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import numpy as np
 import torch
 
-#: The tasks of the comparison: name -> (what, dataset).
-REALBENCH_TASKS = {
-    'ar2d': '2D action recognition, Penn Action (15 classes, 13 joints)',
-    'eap2d': '2D early action prediction, Penn Action',
-    'pe3d': '3D pose estimation from 2D, Human3.6M mocap (4 real cameras)',
-    'ar3d': '3D action recognition, Human3.6M mocap (15 actions)',
-    'eap3d': '3D early action prediction, Human3.6M mocap',
-}
-
-
-def _separate(task: str) -> dict:
-    return dict(config=f'configs/realbench/ups_realbench_separate_{task}.py',
-                model='UPS_separate', tasks=[task])
-
-
-def _finetune(task: str) -> dict:
-    return dict(config=f'configs/realbench/ups_realbench_finetune_{task}.py',
-                model='UPS, fine-tuned', tasks=[task], starts_from='ups',
-                iters_fraction=FINETUNE_FRACTION)
-
-
-#: Fine-tuning runs get this share of the per-task iterations.
-FINETUNE_FRACTION = 0.2
-
-#: ``--cfg-options`` that turn the pose-lifting changes of the realbench
-#: UPS configs off, one group per ablation step (in the order they are
-#: added back): the input moved to its root and the grammar-masked
-#: training softmax; the ordinal coordinate targets and codes, the L1 term
-#: and the hidden coordinate inputs (with their positional embeddings);
-#: the expectation read-out (and the root at 0); the flip test.
-PE_CHANGES = (
-    ('root-relative input, masked softmax',
-     ['model.root_relative_lifting=False',
-      'model.train_cfg.masked_softmax=False']),
-    ('ordinal targets and codes, L1, hidden coordinate inputs',
-     ['model.train_cfg.coord_target.mode=hard',
-      'model.train_cfg.coord_l1_weight=0.0',
-      'model.train_cfg.coord_input_dropout=0.0',
-      'model.vocabulary.ordinal_dims=0',
-      'model.head.pos_embed_std=0.02']),
-    ('expectation read-out, root at 0',
-     ['model.test_cfg.coord_readout=argmax',
-      'model.test_cfg.zero_root=False']),
-    ('flip test', ['model.test_cfg.flip_test=False']),
-)
-#: Which of :data:`PE_CHANGES` act in training (the others only in
-#: testing, so their rows test a checkpoint of another row).
-PE_TRAINING_CHANGES = 2
-
-
-def _pe_ablation() -> Dict[str, dict]:
-    """The pose-lifting ablation of the joint UPS: row i has the first i
-    groups of :data:`PE_CHANGES` (row 0, the baseline, none of them); the
-    last row is the ``ups`` run itself. Rows that differ from the next
-    trained row only in test options test that row's checkpoint.
-
-    Each spec's ``cfg_options`` go to its training and its test; a spec with
-    ``tests_from`` only tests the last checkpoint of that run."""
-    runs = {}
-    n = len(PE_CHANGES)
-    for i in range(n):
-        off = [o for _, opts in PE_CHANGES[i:] for o in opts]
-        name = f'ups_pe_ablation_{i}'
-        row = 'baseline' if i == 0 else '+ ' + PE_CHANGES[i - 1][0]
-        spec = dict(config='configs/realbench/ups_realbench_all.py',
-                    model=f'UPS, {row}', tasks=list(REALBENCH_TASKS),
-                    ablation='pe3d', cfg_options=off)
-        if i >= PE_TRAINING_CHANGES:
-            # Trained as the shipped UPS: test its checkpoint.
-            spec.update(tests_from='ups')
-        runs[name] = spec
-    return runs
-
-
-#: Every run: its config, the row name in the tables, the tasks it does;
-#: fine-tuning runs also name the run whose last checkpoint they start from
-#: (``starts_from``) and their share of the per-task iterations.
-RUNS: Dict[str, dict] = {
-    'ups': dict(config='configs/realbench/ups_realbench_all.py',
-                model='UPS', tasks=list(REALBENCH_TASKS)),
-    **{f'ups_finetune_{t}': _finetune(t) for t in REALBENCH_TASKS},
-    **{f'ups_separate_{t}': _separate(t) for t in REALBENCH_TASKS},
-    'ups_h1': dict(config='configs/realbench/ups_realbench_h1.py',
-                   model='UPS, H = 1', tasks=list(REALBENCH_TASKS)),
-    'stgcn_penn_ar2d': dict(
-        config='configs/realbench/stgcn_realbench_penn_ar2d.py',
-        model='ST-GCN (MMAction2)', tasks=['ar2d']),
-    'stgcn_h36m_ar3d': dict(
-        config='configs/realbench/stgcn_realbench_h36m_ar3d.py',
-        model='ST-GCN (MMAction2)', tasks=['ar3d']),
-    'tcn_h36m_pe3d': dict(
-        config='configs/realbench/tcn_realbench_h36m_pe3d.py',
-        model='VideoPoseLift TCN (MMPose)', tasks=['pe3d']),
-    'tcn_h36m_pe3d_noflip': dict(
-        config='configs/realbench/tcn_realbench_h36m_pe3d.py',
-        model='VideoPoseLift TCN (MMPose), no flip test', tasks=['pe3d'],
-        ablation='pe3d', tests_from='tcn_h36m_pe3d',
-        cfg_options=['model.test_cfg.flip_test=False']),
-    # UPS' batches hold 16 samples, the TCN's 64: at equal updates the TCN
-    # sees four times the pose windows. This row sees as many as UPS.
-    'tcn_h36m_pe3d_b16': dict(
-        config='configs/realbench/tcn_realbench_h36m_pe3d.py',
-        model='VideoPoseLift TCN (MMPose), batch 16 (as many windows as '
-        'UPS)', tasks=['pe3d'], ablation='pe3d',
-        cfg_options=['train_dataloader.batch_size=16']),
-    **_pe_ablation(),
-}
+from mmups.tasks import get_task_kind
+# Beside this file (realbench.py puts this folder on sys.path).
+from realbench_runs import (FINETUNE_FRACTION, PE_CHANGES, REALBENCH_TASKS,
+                            ROOT, RUNS)
 
 #: Observation ratios reported in the early-prediction tables.
 TABLE_RATIOS = (0.2, 0.4, 0.6, 0.8, 1.0)
@@ -193,6 +91,28 @@ def _eap_at(metrics: Dict[str, float], ratio: float) -> Optional[float]:
     return None
 
 
+class _Columns(NamedTuple):
+    """The metric columns of a task kind's table: their heads, and the
+    cells of a run's metrics."""
+    head: List[str]
+    cells: Callable[[Dict[str, float]], List[str]]
+
+
+_COLUMNS = dict(
+    recognition=_Columns(
+        ['top-1 (%)', 'top-5 (%)', 'mean class (%)'],
+        lambda m: [_fmt(m.get('top1'), 100), _fmt(m.get('top5'), 100),
+                   _fmt(m.get('mean1'), 100)]),
+    early_prediction=_Columns(
+        [f'{r:.0%}' for r in TABLE_RATIOS] + ['mean (10-100%)'],
+        lambda m: [_fmt(_eap_at(m, r), 100) for r in TABLE_RATIOS] +
+        [_fmt(m.get('top1_mean'), 100)]),
+    pose_lifting=_Columns(
+        ['MPJPE (mm)', 'P-MPJPE (mm)'],
+        lambda m: [_fmt(m.get('MPJPE')), _fmt(m.get('P-MPJPE'))]),
+)
+
+
 def render_markdown(results: dict, plots: Dict[str, str],
                     relative_to: str) -> str:
     """The results section of ``docs/benchmarks.md``."""
@@ -215,29 +135,15 @@ def render_markdown(results: dict, plots: Dict[str, str],
         if not rows:
             continue
         lines += [f'### {task}: {what}', '']
-        if task.startswith('eap'):
-            head = ['model'] + [f'{r:.0%}' for r in TABLE_RATIOS] + [
-                'mean (10-100%)', 'params (M)', 'train time (min)']
-        elif task.startswith('pe'):
-            head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'params (M)',
-                    'train time (min)']
-        else:
-            head = ['model', 'top-1 (%)', 'top-5 (%)', 'mean class (%)',
-                    'params (M)', 'train time (min)']
+        columns = _COLUMNS[get_task_kind(task).name]
+        head = ['model'] + columns.head + ['params (M)', 'train time (min)']
         lines += ['| ' + ' | '.join(head) + ' |',
                   '|' + '---|' * len(head)]
         for _, run in rows:
             m = run['metrics'][task]
             cost = [_fmt(run['params'], 1e-6, 2),
                     _fmt(run['train_time_s'], 1 / 60)]
-            if task.startswith('eap'):
-                cells = [_fmt(_eap_at(m, r), 100) for r in TABLE_RATIOS]
-                cells.append(_fmt(m.get('top1_mean'), 100))
-            elif task.startswith('pe'):
-                cells = [_fmt(m.get('MPJPE')), _fmt(m.get('P-MPJPE'))]
-            else:
-                cells = [_fmt(m.get('top1'), 100), _fmt(m.get('top5'), 100),
-                         _fmt(m.get('mean1'), 100)]
+            cells = columns.cells(m)
             lines.append('| ' + ' | '.join([run['model']] + cells + cost) +
                          ' |')
         lines.append('')
@@ -338,10 +244,11 @@ def pe_ablation_table(results: dict) -> List[str]:
                  'tcn_h36m_pe3d_b16'):
         if name in results['runs']:
             rows.append((name, results['runs'][name]))
-    actions = [t for t in REALBENCH_TASKS if not t.startswith('pe')]
+    actions = [t for t in REALBENCH_TASKS
+               if not get_task_kind(t).emits_coordinates]
     head = ['model', 'MPJPE (mm)', 'P-MPJPE (mm)', 'N-MPJPE (mm)',
             'MPJPE - P-MPJPE', 'MPJPE, action mean (mm)'] + [
-                f'{t} ({"mean top-1" if t.startswith("eap") else "top-1"}, %)'
+                f'{t} ({get_task_kind(t).main_metric_name}, %)'
                 for t in actions]
     lines = ['### pe3d ablation: the pose-lifting changes one at a time', '',
              'The joint UPS (all five tasks, same budget and seed), each row '
@@ -363,13 +270,13 @@ def pe_ablation_table(results: dict) -> List[str]:
 
 
 def main_figure(metrics: Dict[str, float], task: str) -> Optional[float]:
-    """A task's main figure, in table units (% or mm)."""
-    key = {'pe': 'MPJPE', 'eap': 'top1_mean'}.get(
-        re.sub(r'\d.*', '', task), 'top1')
-    value = metrics.get(key)
+    """A task's main figure (its kind's ``main_metric``), in table units
+    (% or mm)."""
+    kind = get_task_kind(task)
+    value = metrics.get(kind.main_metric)
     if value is None:
         return None
-    return value if key == 'MPJPE' else value * 100
+    return value * kind.main_metric_scale
 
 
 #: Goals of the comparison: (name, other row, tasks or None for all). Each
@@ -400,8 +307,8 @@ def goal_checks(results: dict) -> List[dict]:
                 if ups is None or other is None:
                     continue
                 # Positive: in UPS' favour (MPJPE: lower is better).
-                margin = other - ups if task.startswith('pe') else \
-                    ups - other
+                margin = other - ups if get_task_kind(task).lower_is_better \
+                    else ups - other
                 checks.append(dict(goal=goal, task=task, model=ups_row,
                                    ups=ups, other=other, margin=margin,
                                    met=margin >= 0))
@@ -415,7 +322,8 @@ def write_plots(results: dict, out_dir: str, work_root: str
     from mmups.visualization.routes import draw_routes
     os.makedirs(out_dir, exist_ok=True)
     plots: Dict[str, str] = {}
-    for task in [t for t in REALBENCH_TASKS if t.startswith('eap')]:
+    for task in [t for t in REALBENCH_TASKS
+                 if get_task_kind(t).reports_per_ratio]:
         curves = {}
         for _, run in rows_for(results, task):
             points = sorted(
@@ -432,7 +340,7 @@ def write_plots(results: dict, out_dir: str, work_root: str
     ups = results['runs'].get('ups')
     if ups is not None:
         from mmups.apis import init_model
-        model = init_model(osp.join(_root(), ups['config']),
+        model = init_model(osp.join(ROOT, ups['config']),
                            ups['checkpoint'])
         path = osp.join(out_dir, 'realbench_routes.png')
         draw_routes(model.get_routes(), path,
@@ -440,10 +348,6 @@ def write_plots(results: dict, out_dir: str, work_root: str
                     title='UPS routes (realbench)')
         plots['UPS: selected encoder block per layer and task'] = path
     return plots
-
-
-def _root() -> str:
-    return osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _draw_curves(curves: Dict[str, 'np.ndarray'], path: str,

@@ -1,7 +1,9 @@
-"""The files of the real-data benchmark ("realbench"), made from shared data.
+"""The files of the real-data benchmark ("realbench"): Penn Action and the
+Human3.6M motion capture converted for ``configs/realbench/``.
 
-:func:`prepare_realbench_data` runs the project's converters on the real
-data kept beside the project (``../shared/data``: Penn Action labels, the
+:func:`prepare_realbench_data` runs the converters of this package
+(:mod:`.penn_action`, :mod:`.h36m`, :mod:`.h36m_actions`) on the real data
+kept beside the project (``../shared/data``: Penn Action labels, the
 Human3.6M motion capture of S1, S5, S6, S7, S8 and the real cameras) and
 writes what ``configs/realbench/`` reads::
 
@@ -44,13 +46,11 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmups.datasets.converters.common import dump_pickle, load_pickle
-from mmups.datasets.converters.h36m import (H36M_CAMERA_IDS, convert_h36m,
-                                            load_positions)
-from mmups.datasets.converters.h36m_actions import (DEFAULT_SPLITS,
-                                                    SOURCE_FPS,
-                                                    convert_h36m_action_clips)
-from mmups.datasets.converters.penn_action import convert_penn_action
+from .common import dump_pickle, load_pickle
+from .h36m import H36M_CAMERA_IDS, convert_h36m, load_positions
+from .h36m_actions import (DEFAULT_SPLITS, SOURCE_FPS,
+                           convert_h36m_action_clips)
+from .penn_action import convert_penn_action
 
 REALBENCH_ROOT = 'data/realbench'
 QUICK_ROOT = 'data/realbench_quick'

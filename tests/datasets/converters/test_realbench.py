@@ -1,4 +1,5 @@
-"""mmups.benchmarks.realbench_data: the realbench files from shared data."""
+"""mmups.datasets.converters.realbench: the realbench files from shared
+data."""
 import os
 import os.path as osp
 import pickle
@@ -7,11 +8,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mmups.benchmarks import prepare_realbench_data
-from mmups.benchmarks.realbench_data import (OUTPUTS, QUICK_CLIPS_PER_CLASS,
-                                             QUICK_PE_FRAMES, spread_subset)
 from mmups.datasets.converters.h36m import H36M_ACTIONS
 from mmups.datasets.converters.penn_action import PENN_ACTIONS
+from mmups.datasets.converters.realbench import (OUTPUTS,
+                                                 QUICK_CLIPS_PER_CLASS,
+                                                 QUICK_PE_FRAMES,
+                                                 prepare_realbench_data,
+                                                 spread_subset)
 
 
 def load(path) -> dict:

@@ -1,25 +1,36 @@
-"""The real-data comparison: metric reading, tables, the docs section, and
-(where ../shared/data is present) the quick end-to-end run."""
-import importlib.util
+"""tools/benchmarks/realbench.py, the real-data comparison, and its helper
+modules beside it (realbench_runs.py: the runs; realbench_report.py:
+metric reading, tables, plots): the docs section, and (where
+../shared/data is present) the quick end-to-end run."""
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
+# Beside the script (the folder is on sys.path: conftest.py).
+from realbench_report import (goal_checks, render_ablation_markdown,
+                              render_markdown, task_metrics)
+from realbench_runs import (PE_CHANGES, PE_TRAINING_CHANGES, REALBENCH_TASKS,
+                            RUNS)
 
-from mmups.benchmarks.realbench import (REALBENCH_TASKS, RUNS, render_markdown,
-                                        task_metrics)
-
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
+SCRIPT = osp.join(ROOT, 'tools', 'benchmarks', 'realbench.py')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmups_tools_realbench',
-        osp.join(ROOT, 'tools', 'benchmarks', 'realbench.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def tool(load_script):
+    """The script as a module."""
+    return load_script('tools/benchmarks/realbench.py')
+
+
+@pytest.mark.parametrize('cwd', [ROOT, '/'])
+def test_help_from_any_directory(cwd):
+    out = subprocess.run([sys.executable, SCRIPT, '--help'], cwd=cwd,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert '--reuse' in out.stdout and 'ups_pe_ablation_0' in out.stdout
 
 
 def test_every_run_has_a_config():
@@ -46,7 +57,7 @@ def test_metric_names_of_ups_and_the_peers():
     assert task_metrics(tcn, 'pe3d', True) == {'MPJPE': 90., 'P-MPJPE': 60.}
 
 
-def test_tables_and_docs_section(tmp_path):
+def test_tables_and_docs_section(tmp_path, tool):
     results = dict(machine='test machine', seed=0, iters_per_task=3,
                    quick=True, runs=dict(
                        ups=dict(model='UPS', params=2e6, train_time_s=120,
@@ -66,7 +77,6 @@ def test_tables_and_docs_section(tmp_path):
     assert '| TCN | 90.0 | 60.0 | 4.00 | 1.0 |' in text
     assert '![curve](c.png)' in text and 'Quick mode' in text
 
-    tool = load_tool()
     doc = tmp_path / 'benchmarks.md'
     doc.write_text('# Benchmarks\n\n## Inference speed\n\ntext\n')
     tool.write_section(str(doc), 'first')
@@ -76,10 +86,9 @@ def test_tables_and_docs_section(tmp_path):
     assert 'first' not in body and '## Inference speed' in body
 
 
-def test_quick_run_end_to_end(shared_data, tmp_path, monkeypatch):
+def test_quick_run_end_to_end(shared_data, tmp_path, monkeypatch, tool):
     """Every run with a 2-iteration budget on the quick data: the results
     JSON has every task's metrics and the tables every run."""
-    tool = load_tool()
     # Nothing may depend on the default data root under the current
     # directory (a fresh clone has none).
     monkeypatch.chdir(tmp_path)
@@ -106,8 +115,7 @@ def test_quick_run_end_to_end(shared_data, tmp_path, monkeypatch):
     assert again['runs']['tcn_h36m_pe3d'] == results['runs']['tcn_h36m_pe3d']
 
 
-def test_fine_tuning_runs_start_from_the_joint_run():
-    tool = load_tool()
+def test_fine_tuning_runs_start_from_the_joint_run(tool):
     # The joint run is added, and comes first, whatever the order asked.
     assert tool.ordered_runs(['ups_finetune_pe3d', 'tcn_h36m_pe3d']) == [
         'ups', 'ups_finetune_pe3d', 'tcn_h36m_pe3d']
@@ -128,10 +136,10 @@ def test_fine_tuning_runs_start_from_the_joint_run():
     assert 'MMUPS_REALBENCH_JOINT_CHECKPOINT' not in tool._setting(env, 0)
 
 
-def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch):
+def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch,
+                                                   tool):
     """An interrupted test does not cost the training again: with --reuse
     only ``tools/test.py`` runs; a changed setting trains anew."""
-    tool = load_tool()
     calls = []
 
     def fake_run(cmd, **kwargs):
@@ -165,7 +173,6 @@ def test_reuse_tests_a_run_whose_training_finished(tmp_path, monkeypatch):
 
 
 def test_goal_checks_per_ups_model_and_direction():
-    from mmups.benchmarks.realbench import goal_checks
     runs = dict(
         ups=dict(model='UPS', metrics=dict(
             ar2d=dict(top1=0.80), pe3d=dict(MPJPE=120.),
@@ -208,8 +215,6 @@ def test_pe_ablation_runs_and_section():
     """Row i of the pose-lifting ablation turns the changes after the i-th
     off; rows that differ from 'ups' in test options only test its
     checkpoint; the section shows every row, the gap and the goals."""
-    from mmups.benchmarks.realbench import (PE_CHANGES, PE_TRAINING_CHANGES,
-                                            render_ablation_markdown)
     rows = [n for n in RUNS if n.startswith('ups_pe_ablation_')]
     assert len(rows) == len(PE_CHANGES)
     every = [o for _, opts in PE_CHANGES for o in opts]
@@ -249,8 +254,7 @@ def test_pe_ablation_runs_and_section():
 
 
 def test_reuse_merges_earlier_runs_and_tests_a_trained_run(tmp_path,
-                                                           monkeypatch):
-    tool = load_tool()
+                                                           monkeypatch, tool):
     earlier = dict(iters_per_task=10, quick=False, data_root='/d', seed=0,
                    runs=dict(tcn_h36m_pe3d=dict(model='TCN'),
                              ups=dict(model='old UPS')))
