@@ -46,7 +46,7 @@ __all__ = [
     'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
     'TASK_UTILS', 'KEYPOINT_CODECS', 'VISUALIZERS', 'VISBACKENDS',
-    'INFERENCERS', 'FUNCTIONS'
+    'INFERENCERS', 'FUNCTIONS', 'TASKS'
 ]
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
@@ -86,3 +86,6 @@ VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS)
+# Task kinds (recognition, early prediction, pose lifting): what a kind of
+# task outputs and how its samples are packed, supervised and read back.
+TASKS = Registry('task kind', locations=['mmups.tasks'])

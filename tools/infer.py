@@ -31,7 +31,7 @@ import numpy as np
 
 from mmups.apis import CheckpointMismatchError, SkeletonInputError
 from mmups.apis.ups_inferencer import DEFAULT_RATIOS, UPSInferencer
-from mmups.structures import task_kind
+from mmups.tasks import get_task_kind
 from mmups.utils.fileio import atomic_open
 
 
@@ -85,27 +85,7 @@ def describe(pred: dict) -> str:
     """A readable summary of one prediction."""
     head = f'{pred["name"] or "input"} ({pred["source"]}, layout ' \
            f'{pred["layout"]}, task {pred["task"]})'
-    kind = task_kind(pred['task'])
-    if kind == 'pe':
-        kp = pred['keypoints_3d']
-        frame = kp.shape[1] // 2
-        spread = np.linalg.norm(kp[0, frame], axis=-1).max()
-        return (f'{head}\n  3D poses: {kp.shape[0]} person(s) x '
-                f'{kp.shape[1]} frames x {kp.shape[2]} joints (mm, root-'
-                f'relative camera frame); frame {frame}: farthest joint '
-                f'{spread:.0f} mm from the pelvis')
-    lines = [head]
-    if kind == 'eap':
-        lines.append('  observed  prediction')
-        for ratio, name, scores, label in zip(pred['ratios'],
-                                              pred['pred_names'],
-                                              pred['scores'],
-                                              pred['pred_labels']):
-            lines.append(f'  {ratio:>7.0%}   {name} ({scores[label]:.2f})')
-    lines.append('  top classes' + (' (full sequence)' if kind == 'eap'
-                                    else '') + ':')
-    for rank, item in enumerate(pred['topk'], 1):
-        lines.append(f'  {rank}. {item["name"]:<30} {item["score"]:.3f}')
+    lines = [head] + get_task_kind(pred['task']).summarize(pred)
     return '\n'.join(lines)
 
 
@@ -117,7 +97,7 @@ def write_json(results: dict, path: str) -> None:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    task_kind(args.task)  # an unknown task fails before the model loads
+    get_task_kind(args.task)  # an unknown task fails before the model loads
     for path in args.inputs:
         if not osp.exists(path):
             raise SkeletonInputError(path, 'no such file')

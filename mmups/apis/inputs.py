@@ -113,7 +113,7 @@ from mmups.datasets.converters.ntu import (parse_sample_name,
 from mmups.datasets.converters.skeleton_pkl import (check_annotation,
                                                     infer_layout)
 from mmups.skeleton import get_layout, layouts_with_num_joints, list_layouts
-from mmups.structures import task_kind
+from mmups.tasks import get_task_kind
 
 #: Axis orders of raw arrays.
 ORDERS = ('MTVC', 'TVC', 'CTVM')
@@ -229,7 +229,7 @@ def load_skeletons(source: Union[PathLike, np.ndarray, dict],
             a joint layout; the message names the file and the problem.
     """
     if task is not None:
-        task_kind(task)  # an unknown task name fails before any reading
+        get_task_kind(task)  # an unknown task name fails before any reading
     if order is not None and order not in ORDERS:
         raise ValueError(f'order must be one of {ORDERS}, got {order!r}')
     if max_persons < 1:
@@ -263,10 +263,10 @@ def infer_input_layout(num_joints: int,
 
     25 joints are NTU RGB+D (Kinect v2), 18 OpenPose (Kinetics-skeleton), 13
     Penn Action. 17 joints are COCO-17 or Human3.6M-17: 3D inputs are
-    ``h36m``; 2D inputs are ``h36m`` for pose estimation (the 2D input of
-    pose lifting) and ``coco`` for action tasks (2D keypoints of a pose
-    detector). Another V is the layout registered with that many joints,
-    where there is exactly one.
+    ``h36m``; 2D inputs are in the task kind's ``input_layout`` where it
+    has one (``h36m`` for pose lifting) and ``coco`` for the action tasks
+    (2D keypoints of a pose detector). Another V is the layout registered
+    with that many joints, where there is exactly one.
 
     Args:
         num_joints: V.
@@ -283,9 +283,12 @@ def infer_input_layout(num_joints: int,
         raise SkeletonInputError(
             source, f'C = {num_coords} coordinates per joint; expected 2 '
             '(x, y) or 3 (x, y, z)')
-    kind = None if task is None else task_kind(task)
+    kind = None if task is None else get_task_kind(task)
+    if kind is not None and kind.input_layout is not None and get_layout(
+            kind.input_layout).num_joints == num_joints:
+        return kind.input_layout
     if num_joints == 17:
-        if num_coords == 3 or kind == 'pe':
+        if num_coords == 3:
             return 'h36m'
         if kind is not None:
             return 'coco'

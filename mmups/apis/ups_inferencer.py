@@ -11,10 +11,11 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.infer import BaseInferencer
 from mmengine.registry import DefaultScope
 
+from mmups.datasets.transforms import ObservationRatio, PackUPSInputs
 from mmups.datasets.transforms.formatting import DEFAULT_META_KEYS
 from mmups.models.vocabularies.unified_vocabulary import read_label_map
-from mmups.skeleton import convert_layout, get_layout
-from mmups.structures import UPSDataSample, task_kind
+from mmups.registry import TRANSFORMS
+from mmups.tasks import get_task_kind
 from .inference import init_model
 from .inputs import SkeletonInput, SkeletonInputError, load_skeletons
 
@@ -25,7 +26,15 @@ DEFAULT_RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: Metainfo keys the inferencer adds to packed samples, to regroup outputs.
 _META_KEYS = ('input_index', 'person', 'target_frame', 'obs_ratio',
               'frame_dir')
-_RATIO_TRANSFORMS = ('ObservationRatio', 'mmups.ObservationRatio')
+
+
+def _is_step(step: dict, transform: type) -> bool:
+    """Whether a pipeline step config builds ``transform`` (its type
+    resolved by the mmups registry, ``mmups.`` prefix or not)."""
+    step_type = step.get('type')
+    if not isinstance(step_type, str):
+        return step_type is transform
+    return TRANSFORMS.get(step_type) is transform
 
 
 class UPSInferencer(BaseInferencer):
@@ -37,8 +46,10 @@ class UPSInferencer(BaseInferencer):
     the test pipeline of the model's config for the task (the same
     normalisation and frame sampling as in testing). Pose estimation lifts
     every frame of every person: each frame is the centre of a window of the
-    config's length (edge frames repeated), 2D pixels normalised as MMPose's
-    ``VideoPoseLifting`` codec does (centre of the image, half its width).
+    config's length (edge frames repeated), through the config's test
+    pipeline too (its lifting codec normalises the 2D pixels). What each
+    kind of task makes of an input and returns is its task kind's
+    (``TaskKind.inference_samples`` / ``inference_result``).
 
     Args:
         model: config file or ``Config``.
@@ -82,7 +93,7 @@ class UPSInferencer(BaseInferencer):
 
     def _init_pipeline(self, cfg: Config) -> None:
         """Pipelines depend on the task and the input; see
-        :meth:`_action_pipeline`, which builds and keeps them."""
+        :meth:`test_pipeline`, which builds and keeps them."""
         self._pipelines: Dict[tuple, Compose] = {}
         return None
 
@@ -124,32 +135,40 @@ class UPSInferencer(BaseInferencer):
         whose name ends in ``'2d'`` / ``'3d'`` as the input (pose estimation:
         its first), else its first.
         """
-        kind = task_kind(task)  # unknown names raise here
+        kind = get_task_kind(task)  # unknown names raise here
         tasks = list(self.model.tasks)
         if task in tasks:
             return task
-        if task != kind:
+        if task != kind.prefix:
             raise ValueError(f'Unknown task {task!r}: this model is '
                              f'configured for tasks {tasks}.')
-        candidates = [t for t in tasks if task_kind(t) == kind]
+        candidates = [t for t in tasks if get_task_kind(t) is kind]
         if not candidates:
-            raise ValueError(f'This model has no {kind!r} task; its tasks '
-                             f'are {tasks}.')
-        if kind == 'pe':  # lifts 2D joints whatever the name says
+            raise ValueError(f'This model has no {kind.prefix!r} task; its '
+                             f'tasks are {tasks}.')
+        if not kind.picks_task_by_input_dims:
             return candidates[0]
         matching = [t for t in candidates if t.endswith(f'{num_coords}d')]
         if matching:
             return matching[0]
         if all(t.endswith(('2d', '3d')) for t in candidates):
             raise ValueError(
-                f'this model\'s {kind!r} task(s) {candidates} take '
+                f'this model\'s {kind.prefix!r} task(s) {candidates} take '
                 f'{candidates[0][-2:].upper()} joints, but the input has '
                 f'{num_coords}D joints')
         return candidates[0]
 
-    def _dataset_cfg(self, task: str) -> Optional[ConfigDict]:
-        """The test dataset config of ``task`` in the model's config, if
-        it has one (the first part of a ConcatDataset)."""
+    def dataset_cfg(self, task: str) -> ConfigDict:
+        """The test dataset config of ``task`` in the model's config (the
+        first part of a ConcatDataset); an error where it has none."""
+        dataset = self._find_dataset_cfg(task)
+        if dataset is None:
+            raise ValueError(
+                f'The config {self.cfg.filename} has no test dataset for '
+                f'task {task!r}, so its preprocessing is unknown.')
+        return dataset
+
+    def _find_dataset_cfg(self, task: str) -> Optional[ConfigDict]:
         loader = self.cfg.get('test_dataloader') or {}
         datasets = (loader.get('dataset') or {}).get('datasets') or {}
         dataset = datasets.get(task)
@@ -160,38 +179,50 @@ class UPSInferencer(BaseInferencer):
     def _label_set(self, task: str) -> str:
         if self.label_set is not None:
             return self.label_set
-        dataset = self._dataset_cfg(task) or {}
-        for step in dataset.get('pipeline', []):
-            if step.get('type', '').endswith('PackUPSInputs') and \
-                    step.get('label_set'):
-                return step['label_set']
+        pack = self._pack_step(self._find_dataset_cfg(task) or {})
+        if pack is not None and pack.get('label_set'):
+            return pack['label_set']
         return self.model.vocabulary.label_set_names[0]
 
-    def _action_pipeline(self, task: str, layout: str,
-                         ratio: Optional[float]) -> Compose:
-        """The config's test pipeline of ``task``, for one input layout
-        (and observation ratio, for early prediction); built once per
-        (task, layout, ratio, label set)."""
+    @staticmethod
+    def _pack_step(dataset: dict) -> Optional[dict]:
+        """The ``PackUPSInputs`` step of a dataset config's pipeline."""
+        for step in dataset.get('pipeline', []):
+            if _is_step(step, PackUPSInputs):
+                return step
+        return None
+
+    def task_layout(self, task: str) -> str:
+        """The joint layout ``task``'s test pipeline packs."""
+        pack = self._pack_step(self.dataset_cfg(task))
+        if pack is None or 'layout' not in pack:
+            raise ValueError(f'The test pipeline of task {task!r} in '
+                             f'{self.cfg.filename} has no PackUPSInputs '
+                             'with a layout.')
+        return pack['layout']
+
+    def test_pipeline(self, task: str, layout: str,
+                      ratio: Optional[float] = None) -> Compose:
+        """The config's test pipeline of ``task``, packing inputs of
+        ``layout`` (and observing ``ratio`` of each clip, for early
+        prediction); built once per (task, layout, ratio, label set)."""
         key = (task, layout, ratio, self._label_set(task))
         if key not in self._pipelines:
-            self._pipelines[key] = self._build_action_pipeline(*key[:3])
+            self._pipelines[key] = self._build_pipeline(*key[:3])
         return self._pipelines[key]
 
-    def _build_action_pipeline(self, task: str, layout: str,
-                               ratio: Optional[float]) -> Compose:
-        dataset = self._dataset_cfg(task)
-        if dataset is None:
-            raise ValueError(
-                f'The config {self.cfg.filename} has no test dataset for '
-                f'task {task!r}, so its preprocessing is unknown.')
+    def _build_pipeline(self, task: str, layout: str,
+                        ratio: Optional[float]) -> Compose:
+        dataset = self.dataset_cfg(task)
         steps, ratio_at = [], None
         for step in copy.deepcopy(dataset['pipeline']):
-            if step['type'] in _RATIO_TRANSFORMS:
+            if _is_step(step, ObservationRatio):
                 ratio_at = len(steps)
                 continue
-            if step['type'].endswith('PackUPSInputs'):
-                step.update(layout=layout, label_set=self._label_set(task),
-                            dataset='inference')
+            if _is_step(step, PackUPSInputs):
+                step.update(layout=layout, dataset='inference')
+                if get_task_kind(task).uses_label_set:
+                    step['label_set'] = self._label_set(task)
                 step['meta_keys'] = tuple(
                     step.get('meta_keys', DEFAULT_META_KEYS)) + _META_KEYS
             steps.append(step)
@@ -204,10 +235,6 @@ class UPSInferencer(BaseInferencer):
         with DefaultScope.overwrite_default_scope(
                 dataset.get('_scope_', 'mmups')):
             return Compose(steps)
-
-    def _lifting_window(self, task: str) -> int:
-        dataset = self._dataset_cfg(task) or {}
-        return int(dataset.get('seq_len', 27))
 
     # ---------------------------------------------------------- preprocess
     def _inputs_to_list(self, inputs: Any) -> List[InputType]:
@@ -250,23 +277,15 @@ class UPSInferencer(BaseInferencer):
             try:
                 model_task = self.resolve_task(task,
                                                sample.keypoint.shape[-1])
+                yield from get_task_kind(model_task).inference_samples(
+                    self, sample, index, model_task, ratios, img_shape)
+            except SkeletonInputError:
+                raise
             except ValueError as err:
                 raise SkeletonInputError(sample.source, str(err)) from err
-            kind = task_kind(model_task)
-            if kind == 'pe':
-                yield from self._lifting_samples(sample, index, model_task,
-                                                 img_shape)
-                continue
-            results = self._action_results(sample, index, img_shape)
-            for ratio in (ratios if kind == 'eap' else (None, )):
-                pipeline = self._action_pipeline(model_task, sample.layout,
-                                                 ratio)
-                packed = pipeline(copy.deepcopy(results))
-                packed['data_samples'].set_metainfo(dict(task=model_task))
-                yield packed
 
     @staticmethod
-    def _image_shape(sample: SkeletonInput,
+    def image_shape(sample: SkeletonInput,
                      img_shape: Optional[Tuple[int, int]]) -> Tuple[int, int]:
         """(H, W) of the frames of 2D pixel joints: given, read with the
         input, or else the smallest frame holding every joint."""
@@ -276,8 +295,8 @@ class UPSInferencer(BaseInferencer):
         extent = np.nanmax(sample.keypoint[..., :2].reshape(-1, 2), axis=0)
         return int(math.ceil(extent[1])) + 1, int(math.ceil(extent[0])) + 1
 
-    def _action_results(self, sample: SkeletonInput, index: int,
-                        img_shape: Optional[Tuple[int, int]]) -> dict:
+    def annotation(self, sample: SkeletonInput, index: int,
+                   img_shape: Optional[Tuple[int, int]]) -> dict:
         """MMAction2's skeleton annotation dict of one input."""
         kp = sample.keypoint
         results = dict(
@@ -289,39 +308,9 @@ class UPSInferencer(BaseInferencer):
             score = sample.keypoint_score
             results['keypoint_score'] = np.ones(kp.shape[:3], np.float32) \
                 if score is None else score.astype(np.float32)
-            shape = self._image_shape(sample, img_shape)
+            shape = self.image_shape(sample, img_shape)
             results.update(img_shape=shape, original_shape=shape)
         return results
-
-    def _lifting_samples(self, sample: SkeletonInput, index: int, task: str,
-                         img_shape: Optional[Tuple[int, int]]
-                         ) -> Iterator[dict]:
-        """One packed sample per person and frame: the window of 2D joints
-        centred on the frame, normalised like MMPose's lifting codec."""
-        if sample.keypoint.shape[-1] != 2:
-            raise SkeletonInputError(
-                sample.source, 'pose estimation lifts 2D joints, but the '
-                f'input has {sample.keypoint.shape[-1]} coordinates per joint')
-        try:
-            joints = convert_layout(sample.keypoint, sample.layout, 'h36m')
-        except ValueError as err:
-            raise SkeletonInputError(sample.source, str(err)) from err
-        height, width = self._image_shape(sample, img_shape)
-        centre = np.array([width / 2, height / 2], np.float32)
-        joints = (joints - centre) / (width / 2)
-        length = self._lifting_window(task)
-        num_frames = joints.shape[1]
-        offsets = np.arange(length) - length // 2
-        for person in range(joints.shape[0]):
-            for frame in range(num_frames):
-                window = np.clip(frame + offsets, 0, num_frames - 1)
-                data_sample = UPSDataSample(metainfo=dict(
-                    task=task, layout='h36m', dataset='inference',
-                    input_index=index, person=person, target_frame=frame,
-                    frame_dir=sample.name))
-                yield dict(inputs=torch.from_numpy(np.ascontiguousarray(
-                    joints[person:person + 1, window], dtype=np.float32)),
-                    data_samples=data_sample)
 
     # ----------------------------------------------------------- the call
     def __call__(self,
@@ -349,7 +338,7 @@ class UPSInferencer(BaseInferencer):
             ``dict(predictions=[one dict per input], visualization=[picture
             paths per input])``; see :meth:`postprocess`.
         """
-        task_kind(task)
+        get_task_kind(task)
         samples = self._load(self._inputs_to_list(inputs), task, layout)
         (preprocess_kwargs, forward_kwargs, visualize_kwargs,
          postprocess_kwargs) = self._dispatch_kwargs(**kwargs)
@@ -370,12 +359,14 @@ class UPSInferencer(BaseInferencer):
         """One result dict per input:
 
         * all: ``source``, ``name``, ``layout``, ``task`` (the model's);
-        * AR: ``topk`` (list of ``label``, ``name``, ``score``),
-          ``pred_label``, ``pred_name``, ``scores`` (K,);
-        * EAP: ``ratios`` (R,), ``pred_labels`` / ``pred_names`` (R,) and
+        * and what the task's kind returns (``TaskKind.inference_result``):
+          recognition: ``topk`` (list of ``label``, ``name``, ``score``),
+          ``pred_label``, ``pred_name``, ``scores`` (K,); early prediction:
+          ``ratios`` (R,), ``pred_labels`` / ``pred_names`` (R,) and
           ``scores`` (R, K) at each ratio, plus ``topk`` at the last ratio;
-        * PE: ``keypoints_3d`` (M, T, 17, 3) root-relative camera-frame
-          joints in millimetres, Human3.6M joint order (``joint_names``).
+          pose lifting: ``keypoints_3d`` (M, T, V, 3) root-relative
+          camera-frame joints in millimetres, in the order of
+          ``joint_names`` (layout ``pose_layout``).
         """
         grouped: Dict[int, list] = {i: [] for i in range(len(inputs))}
         for pred in preds:
@@ -386,51 +377,18 @@ class UPSInferencer(BaseInferencer):
             model_task = own[0].metainfo['task']
             result = dict(source=sample.source, name=sample.name,
                           layout=sample.layout, task=model_task)
-            kind = task_kind(model_task)
-            if kind == 'pe':
-                result.update(self._lifted(own, sample))
-            else:
-                label_set = own[0].metainfo['label_set']
-                names = self.model.vocabulary.label_names(label_set)
-                own.sort(key=lambda p: p.metainfo.get('obs_ratio', 1.0))
-                scores = np.stack([p.pred_score.numpy() for p in own])
-                labels = [int(p.pred_label) for p in own]
-                order = np.argsort(-scores[-1])[:top_k]
-                result.update(
-                    label_set=label_set,
-                    topk=[dict(label=int(k), name=names[k],
-                               score=float(scores[-1, k])) for k in order],
-                    pred_label=labels[-1], pred_name=names[labels[-1]],
-                    class_names=names)
-                if kind == 'eap':
-                    result.update(
-                        ratios=[float(p.metainfo['obs_ratio']) for p in own],
-                        pred_labels=labels,
-                        pred_names=[names[k] for k in labels],
-                        scores=scores.tolist())
-                else:
-                    result['scores'] = scores[-1].tolist()
+            result.update(get_task_kind(model_task).inference_result(
+                self, own, sample, top_k))
             results.append(result)
         return dict(predictions=results)
-
-    def _lifted(self, preds: List, sample: SkeletonInput) -> dict:
-        num_persons = 1 + max(p.metainfo['person'] for p in preds)
-        num_frames = 1 + max(p.metainfo['target_frame'] for p in preds)
-        out = np.zeros((num_persons, num_frames, 17, 3), np.float32)
-        for p in preds:
-            # (F=1, 17, 3) metres -> millimetres
-            out[p.metainfo['person'], p.metainfo['target_frame']] = \
-                p.pred_instances.keypoints[0] * 1000.
-        return dict(keypoints_3d=out,
-                    joint_names=list(get_layout('h36m').joint_names),
-                    units='mm')
 
     def visualize(self, inputs: List[SkeletonInput], preds: List[dict],
                   out_dir: Optional[str] = None) -> List[List[str]]:
         """Pictures of every input and its prediction under ``out_dir``
         (nothing without it): the input as an image strip and a GIF, and
-        the predicted 3D pose beside its 2D input (PE) or the
-        early-prediction curve (EAP). Returns the files per input."""
+        what the task's kind draws of its prediction (the lifted 3D pose
+        beside its 2D input, the early-prediction curve). Returns the files
+        per input."""
         if out_dir is None:
             return [[] for _ in inputs]
         from mmups import visualization as vis
@@ -443,18 +401,8 @@ class UPSInferencer(BaseInferencer):
                                            title=sample.name),
                    vis.save_sequence_animation(kp, sample.layout,
                                                f'{stem}_input.gif')]
-            kind = task_kind(pred['task'])
-            if kind == 'pe':
-                frame = kp.shape[1] // 2
-                own.append(vis.draw_pose_lifting(
-                    convert_layout(kp[0, frame], sample.layout, 'h36m'),
-                    pred['keypoints_3d'][0, frame], f'{stem}_pose3d.png',
-                    title=f'{sample.name} frame {frame}'))
-            elif kind == 'eap':
-                own.append(vis.draw_early_prediction_curve(
-                    pred['ratios'], np.asarray(pred['scores']),
-                    pred['class_names'], f'{stem}_early_prediction.png',
-                    title=sample.name))
+            own += get_task_kind(pred['task']).inference_pictures(
+                sample, pred, stem)
             files.append(own)
         return files
 

@@ -14,7 +14,7 @@ from mmengine.dataset import BaseDataset
 from torch.utils.data import Dataset
 
 from mmups.registry import DATASETS
-from mmups.structures import task_kind
+from mmups.tasks import task_kind
 
 
 @DATASETS.register_module()

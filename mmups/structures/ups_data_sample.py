@@ -11,7 +11,7 @@ class UPSDataSample(BaseDataElement):
 
     Metainfo keys read by the model:
 
-    * ``task`` (str): task name, e.g. ``'ar3d'`` (see :mod:`mmups.structures.tasks`).
+    * ``task`` (str): task name, e.g. ``'ar3d'`` (see :mod:`mmups.tasks`).
     * ``layout`` (str): joint layout of the input, e.g. ``'nturgb+d'``.
     * ``label_set`` (str): name of the dataset label set (AR / EAP tasks).
 

@@ -2,10 +2,10 @@
 from typing import Optional
 
 import torch
-from mmengine.structures import InstanceData
 
 from mmups.skeleton import get_layout
-from mmups.structures import UPSDataSample, task_kind
+from mmups.structures import UPSDataSample
+from mmups.tasks import get_task_kind
 
 #: Joint layout, input dimensionality, persons and label set of each task as
 #: the paper uses them: NTU RGB+D for the 3D tasks, Kinetics-skeleton
@@ -17,6 +17,8 @@ TASK_INPUTS = {
                  label_set='kinetics400'),
     'eap3d': dict(layout='nturgb+d', coord_dims=3, persons=2,
                   label_set='ntu120'),
+    'eap2d': dict(layout='openpose', coord_dims=2, persons=2,
+                  label_set='kinetics400'),
     'pe3d': dict(layout='h36m', coord_dims=2, persons=1, label_set=None),
 }
 
@@ -29,7 +31,9 @@ def random_pose_batch(model, task: str, num_samples: int = 2,
 
     Args:
         model: a UPS model (its vocabulary and ``num_pose_frames`` are read).
-        task: task name; its kind picks the defaults of ``TASK_INPUTS``.
+        task: task name: the defaults of ``TASK_INPUTS`` are its own, else
+            those of its kind's task of its dimensionality (``ar2d`` for
+            ``ar2d_b``), else of its kind's 3D task.
         num_samples: N.
         num_frames: T of the input sequences.
         layout: joint layout (default: the task's, see ``TASK_INPUTS``).
@@ -39,16 +43,16 @@ def random_pose_batch(model, task: str, num_samples: int = 2,
 
     Returns:
         ``dict(inputs=[(M, T, V, C) tensors], data_samples=[UPSDataSample])``
-        with ground truth: ``gt_label`` (AR/EAP) or
-        ``gt_instances.lifting_target`` (F, V, 3) in [-0.5, 0.5) (PE).
+        with random ground truth (``TaskKind.random_ground_truth``).
     """
-    kind = task_kind(task)
-    default = 'pe3d' if kind == 'pe' else ('ar2d' if task.endswith('2d')
-                                           else 'ar3d')
-    spec = dict(TASK_INPUTS.get(task, TASK_INPUTS[default]))
+    kind = get_task_kind(task)
+    dims = '2d' if task.endswith('2d') else '3d'
+    spec = dict(TASK_INPUTS.get(task) or
+                TASK_INPUTS.get(kind.prefix + dims) or
+                TASK_INPUTS[kind.prefix + '3d'])
     lay = get_layout(layout or spec['layout'])
     vocab = model.vocabulary
-    if kind != 'pe':
+    if kind.uses_label_set:
         label_set = label_set or spec['label_set']
         if label_set not in vocab.label_set_names:
             label_set = vocab.label_set_names[0]
@@ -59,16 +63,7 @@ def random_pose_batch(model, task: str, num_samples: int = 2,
                       * 0.3)
         sample = UPSDataSample(metainfo=dict(
             task=task, layout=lay.name,
-            label_set=None if kind == 'pe' else label_set))
-        if kind == 'pe':
-            gt = InstanceData()
-            gt.lifting_target = torch.rand(
-                model.num_pose_frames, lay.num_joints, 3,
-                generator=generator) - 0.5
-            sample.gt_instances = gt
-        else:
-            label = torch.randint(vocab.num_classes(label_set), (1,),
-                                  generator=generator)
-            sample.set_gt_label(label)
+            label_set=label_set if kind.uses_label_set else None))
+        kind.random_ground_truth(sample, model, lay.num_joints, generator)
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)

@@ -13,6 +13,24 @@ from mmups.apis import (CheckpointMismatchError, SkeletonInputError,
                         UPSInferencer, init_model)
 from mmups.datasets.demo_data import (DEMO_ACTIONS, h36m_to_coco, h36m_to_ntu,
                                       project_to_image, synthesize_motion)
+from mmups.registry import KEYPOINT_CODECS
+from mmups.skeleton import convert_layout
+
+
+@KEYPOINT_CODECS.register_module(force=True)
+class HalfScaleLifting:
+    """A lifting codec of a test config: MMPose's, with 2D pixels scaled by
+    the image width instead of half of it."""
+
+    def __new__(cls, **kwargs):
+        from mmpose.codecs import VideoPoseLifting
+
+        class _Half(VideoPoseLifting):
+            def encode(self, keypoints, *args, **kw):
+                out = super().encode(keypoints, *args, **kw)
+                out['keypoint_labels'] = out['keypoint_labels'] / 2
+                return out
+        return _Half(**kwargs)
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DEMO = osp.join(ROOT, 'configs', 'ups', 'ups_demo.py')
@@ -104,6 +122,59 @@ def test_pose_estimation_lifts_every_frame(inferencer):
     assert np.abs(pred['keypoints_3d']).max() <= 1200
     with pytest.raises(SkeletonInputError, match='lifts 2D joints'):
         inferencer(h36m_to_ntu(motion(frames=5)), task='pe')
+
+
+def test_pose_estimation_follows_the_configs_codec_and_window(
+        demo_model, tmp_path):
+    """Pose-lifting inference runs the config's test pipeline: the windows
+    the model gets are the config's codec's encoding of the 2D pixels, of
+    the config's length, and follow the config when it changes them."""
+    from mmpose.codecs import VideoPoseLifting
+
+    from mmups.apis.inputs import load_skeletons
+    config, checkpoint = demo_model
+    coco = project_to_image(h36m_to_coco(motion(frames=12)),
+                            np.random.default_rng(0))  # (T, 17, 2) pixels
+    joints = convert_layout(coco, 'coco', 'h36m')  # (T, 17, 2)
+    height, width = 480, 640
+
+    def window_of_frame_5(cfg_path):
+        """The inferencer's input (1, L, 17, 2) for frame 5, and L."""
+        inferencer = UPSInferencer(cfg_path, checkpoint, device='cpu')
+        samples = load_skeletons(coco[None], layout='coco', task='pe')
+        batch = next(iter(inferencer.preprocess(
+            samples, batch_size=100, task='pe', img_shape=(height, width))))
+        [inputs] = [x for x, s in zip(batch['inputs'], batch['data_samples'])
+                    if s.metainfo['target_frame'] == 5]
+        return inputs.numpy(), inferencer.dataset_cfg('pe3d')['seq_len']
+
+    inputs, length = window_of_frame_5(config)
+    frames = np.clip(5 + np.arange(length) - length // 2, 0, 11)
+    codec = VideoPoseLifting(num_keypoints=17, zero_center=True,
+                             reshape_keypoints=False)
+    expected = codec.encode(
+        joints[frames], lifting_target=np.zeros((1, 17, 3)),
+        camera_param=dict(w=width, h=height))['keypoint_labels']
+    assert inputs.shape == (1, length, 17, 2)
+    assert np.allclose(inputs, expected, atol=1e-6)
+    # That is: centred on the image, scaled by half its width.
+    assert np.allclose(inputs[0], (joints[frames] - [320, 240]) / 320,
+                       atol=1e-5)
+
+    # A config with another codec and window: inference follows it.
+    cfg = Config.fromfile(config)
+    dataset = cfg.test_dataloader.dataset.datasets.pe3d
+    dataset.seq_len = 3
+    for step in dataset.pipeline:
+        if step['type'] == 'GenerateTarget':
+            step['encoder'] = dict(step['encoder'],
+                                   type='mmups.HalfScaleLifting')
+    other = str(tmp_path / 'other_codec.py')
+    cfg.dump(other)
+    inputs, length = window_of_frame_5(other)
+    assert length == 3 and inputs.shape == (1, 3, 17, 2)
+    assert np.allclose(inputs[0], (joints[[4, 5, 6]] - [320, 240]) / 640,
+                       atol=1e-5)
 
 
 def test_open_vocabulary_keeps_trained_classes(demo_model):

@@ -18,7 +18,7 @@ import time
 import torch
 
 import mmups  # noqa: F401
-from mmups.structures import task_kind
+from mmups.tasks import get_task_kind
 from mmups.testing import add_model_args, build_ups, random_pose_batch
 
 
@@ -56,8 +56,9 @@ def main() -> None:
         [p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     for task in model.tasks:
-        data = random_pose_batch(model, task, args.batch_size,
-                                 27 if task_kind(task) == 'pe' else args.frames)
+        data = random_pose_batch(
+            model, task, args.batch_size,
+            get_task_kind(task).window_frames or args.frames)
         model.train()
         step_times = []
         for _ in range(max(args.repeat, 1)):
@@ -81,21 +82,9 @@ def main() -> None:
               f'({step_time:.2f} s forward+backward+update, median of '
               f'{len(step_times)})')
         print(f'   predict: {pred_time:.2f} s')
+        kind = get_task_kind(task)
         for i, sample in enumerate(preds):
-            tokens = sample.pred_tokens.tolist()
-            if task_kind(task) == 'pe':
-                kpts = sample.pred_instances.keypoints
-                print(f'   sample {i}: {len(tokens)} tokens -> 3D pose '
-                      f'{kpts.shape} (F, J, xyz); pelvis '
-                      f'{kpts[0, 0].round(3).tolist()}')
-            else:
-                names = vocab.label_names(sample.label_set)
-                top = sample.pred_score.topk(3)
-                best = ', '.join(f'{names[k]} ({s:.3f})'
-                                 for s, k in zip(top.values.tolist(),
-                                                 top.indices.tolist()))
-                print(f'   sample {i}: tokens {tokens} -> '
-                      f'{names[int(sample.pred_label)]!r}; top-3: {best}')
+            print(f'   sample {i}: {kind.describe_prediction(sample, vocab)}')
     print('\nroutes (selected block per encoder layer):')
     for task, route in model.get_routes().items():
         print(f'   {task}: {route}')

@@ -4,11 +4,11 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import InstanceData
 
 from mmups.registry import TRANSFORMS
 from mmups.skeleton import get_layout
-from mmups.structures import UPSDataSample, task_kind
+from mmups.structures import UPSDataSample
+from mmups.tasks import get_task_kind
 
 #: Result keys :class:`PackUPSInputs` copies into the metainfo by default.
 DEFAULT_META_KEYS = ('frame_dir', 'total_frames', 'img_shape', 'obs_ratio',
@@ -20,16 +20,12 @@ class PackUPSInputs(BaseTransform):
     """Pack MMAction2 skeleton results or MMPose pose-lifting results.
 
     Every packed sample knows its task, joint layout, label set and dataset:
-    they are set here, from the config of the dataset's pipeline.
-
-    Action tasks (AR / EAP) read MMAction2's keys after ``PoseDecode``:
-    ``keypoint`` (M, T, V, C) with C = 2 or 3 (a ``keypoint_score`` is not
-    used: 2D input gets a zero Z, paper 5.2) and ``label``.
-
-    Pose estimation reads MMPose's keys after ``GenerateTarget`` with a
-    lifting codec: ``keypoint_labels`` (T, V, 2) (else ``keypoints``), the
-    root-relative ``lifting_target_label`` (F, V, 3) or (V, 3) and
-    ``lifting_target_visible``.
+    they are set here, from the config of the dataset's pipeline. What is
+    read from the results is the task kind's (``TaskKind.pack``):
+    recognition and early prediction read MMAction2's keys after
+    ``PoseDecode`` (``keypoint``, ``label``), pose lifting MMPose's after
+    ``GenerateTarget`` with a lifting codec (``keypoint_labels``,
+    ``lifting_target_label``).
 
     Args:
         task: task name (e.g. ``'ar3d'``, ``'eap3d'``, ``'pe3d'``).
@@ -48,9 +44,9 @@ class PackUPSInputs(BaseTransform):
                  label_set: Optional[str] = None,
                  dataset: Optional[str] = None,
                  meta_keys: Sequence[str] = DEFAULT_META_KEYS) -> None:
-        self.kind = task_kind(task)
+        self.kind = get_task_kind(task)
         get_layout(layout)  # fails early on an unknown layout
-        if self.kind != 'pe' and label_set is None:
+        if self.kind.uses_label_set and label_set is None:
             raise ValueError(f'Task {task!r} needs a label_set.')
         self.task = task
         self.layout = layout
@@ -70,31 +66,7 @@ class PackUPSInputs(BaseTransform):
             dataset=self.dataset))
         sample.set_metainfo(
             {k: results[k] for k in self.meta_keys if k in results})
-        if self.kind == 'pe':
-            keypoints = results.get('keypoint_labels', results.get('keypoints'))
-            if keypoints is None:
-                raise KeyError(f'{self._source(results)}: no keypoint_labels '
-                               'or keypoints to lift (pose estimation).')
-            inputs = np.asarray(keypoints, dtype=np.float32)
-            if inputs.ndim == 3:  # (T, V, C): one person
-                inputs = inputs[None]
-            target = np.asarray(results['lifting_target_label'], np.float32)
-            if target.ndim == 2:
-                target = target[None]
-            visible = results.get('lifting_target_visible')
-            visible = np.ones(target.shape[:2], np.float32) \
-                if visible is None else np.asarray(visible, np.float32)
-            gt = InstanceData()
-            gt.lifting_target = target
-            gt.lifting_target_visible = visible.reshape(*target.shape[:2], 1)
-            sample.gt_instances = gt
-        else:
-            if 'keypoint' not in results:
-                raise KeyError(f'{self._source(results)}: no keypoint array.')
-            inputs = np.asarray(results['keypoint'], dtype=np.float32)
-            if 'label' not in results:
-                raise KeyError(f'{self._source(results)}: no label.')
-            sample.set_gt_label(int(np.asarray(results['label']).reshape(-1)[0]))
+        inputs = self.kind.pack(results, sample, self._source(results))
         if inputs.ndim != 4:
             raise ValueError(f'{self._source(results)}: expected (M, T, V, C) '
                              f'joints, got shape {inputs.shape}.')

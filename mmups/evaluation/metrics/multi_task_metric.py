@@ -11,7 +11,7 @@ from mmengine.evaluator.metric import _to_cpu
 from mmengine.logging import print_log
 
 from mmups.registry import METRICS
-from mmups.structures import task_kind
+from mmups.tasks import task_kind
 
 MetricCfg = Union[dict, BaseMetric]
 

@@ -4,13 +4,10 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmups.registry import MODELS
-from mmups.skeleton import (centre_on_root, flip_pose3d, flip_sequence,
-                            get_layout)
-from mmups.structures import PAPER_TASKS, task_index, task_kind
+from mmups.tasks import PAPER_TASKS, get_task_kind, task_index
 from ..vocabularies.task_grammar import TaskGrammar
 
 ForwardResults = Union[Dict[str, Tensor], List, Tensor]
@@ -149,7 +146,7 @@ class UPS(BaseModel):
                          init_cfg=init_cfg)
         self.tasks = tuple(tasks)
         for task in self.tasks:
-            task_kind(task)  # validates the name
+            get_task_kind(task)  # validates the name
         self.num_pose_frames = num_pose_frames
         self.use_kv_cache = use_kv_cache
         if memory_tokens not in ('frame', 'joint'):
@@ -210,13 +207,7 @@ class UPS(BaseModel):
                 present persons (and, for joint tokens, real joints).
         """
         layouts = [s.metainfo['layout'] for s in data_samples]
-        if self.root_relative_lifting and task_kind(task) == 'pe':
-            inputs = inputs.clone()
-            for j, name in enumerate(layouts):
-                layout = get_layout(name)
-                v = layout.num_joints
-                inputs[j, ..., :v, :] = centre_on_root(inputs[j, ..., :v, :],
-                                                       layout)
+        inputs = get_task_kind(task).prepare_inputs(self, inputs, layouts)
         tokens, joint_mask = self.tokenizer(inputs, layouts)
         tokens = self.encoder(tokens, joint_mask,
                               task_index(task, self.tasks))
@@ -281,54 +272,26 @@ class UPS(BaseModel):
         return out
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
-        """Sequence NLL (eq. 3) with teacher forcing, averaged over samples.
+        """Sequence NLL (eq. 3) with teacher forcing, averaged over samples;
+        each task's kind forms its loss (``TaskKind.loss``).
 
-        Also logs the per-task NLL (``nll_<task>``) and the teacher-forced
-        token accuracy (``acc_token``).
+        Also logs the per-task NLL (``nll_<task>``), the kind's further
+        terms (e.g. ``l1_<task>``) and the teacher-forced token accuracy
+        (``acc_token``).
         """
         losses: Dict[str, Tensor] = {}
         total = inputs.new_zeros(())
         acc = inputs.new_zeros(())
-        cfg = self.train_cfg
         for task, samples, memory, mask, grammar in self._encode_by_task(
                 inputs, data_samples):
-            targets = grammar.encode(samples)
-            length = targets.shape[1]
-            allowed = (grammar.allowed_steps(length)
-                       if cfg['masked_softmax'] else None)
-            soft = values = None
-            axes = grammar.coord_axes(length)
-            is_coord = axes >= 0
-            mode = cfg['coord_target'].get('mode', 'hard')
-            if bool(is_coord.any()) and (mode != 'hard'
-                                         or cfg['coord_l1_weight'] > 0):
-                weights, values = grammar.coord_targets(
-                    samples, length, mode,
-                    cfg['coord_target'].get('sigma', 1.0))
-                if mode != 'hard':
-                    soft = (is_coord, grammar.coord_ids[axes.clamp(min=0)],
-                            weights)
-            hidden = None
-            if cfg['coord_input_dropout'] > 0:
-                drop = torch.rand(is_coord[:, :-1].shape,
-                                  device=is_coord.device)
-                hidden = is_coord[:, :-1] & (drop < cfg['coord_input_dropout'])
-            out = self.head.loss(memory, mask,
-                                 self._task_embedding(task, len(samples)),
-                                 self.vocabulary.token_table(), targets,
-                                 allowed=allowed, soft_targets=soft,
-                                 hidden_inputs=hidden)
+            out = get_task_kind(task).loss(self, memory, mask, samples,
+                                           grammar, task)
             weight = len(samples) / inputs.shape[0]
-            loss = out['loss_seq']
-            losses[f'nll_{task}'] = loss.detach()
-            if values is not None and cfg['coord_l1_weight'] > 0:
-                # Integral regression: the expectation read-out, trained
-                # directly on the coordinate error.
-                coords = grammar.expected_coords(out['logits'], axes)
-                l1 = (coords - values).abs()[is_coord].mean()
-                losses[f'l1_{task}'] = l1.detach()
-                loss = loss + cfg['coord_l1_weight'] * l1
-            total = total + loss * weight
+            losses[f'nll_{task}'] = out['loss_seq'].detach()
+            for key, value in out.items():
+                if key not in ('loss', 'loss_seq', 'acc_token', 'logits'):
+                    losses[f'{key}_{task}'] = value
+            total = total + out['loss'] * weight
             acc = acc + out['acc_token'].detach() * weight
         losses['loss'] = total
         losses['acc_token'] = acc
@@ -336,40 +299,12 @@ class UPS(BaseModel):
 
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples: List) -> List:
-        """Greedy, grammar-constrained decoding; fills the predictions into
-        ``data_samples`` and returns them (pose read-out: ``test_cfg``)."""
+        """Greedy, grammar-constrained decoding; each task's kind fills the
+        predictions into its ``data_samples`` (``TaskKind.predict``; the
+        pose read-out follows ``test_cfg``). Returns ``data_samples``."""
         for task, idx in self._task_groups(data_samples).items():
-            samples = [data_samples[i] for i in idx]
-            lifting = task_kind(task) == 'pe'
-            flip = lifting and self.test_cfg['flip_test']
-            x, decoded = inputs[idx], samples
-            if flip:
-                # The mirrored windows decode in the same batch as the
-                # plain ones: one decoding loop instead of two.
-                x = torch.cat([x, self._flip_inputs(x, samples)])
-                decoded = samples + samples
-            out, grammar = self._generate(x, decoded, task)
-            if lifting:
-                poses = self._read_poses(out, grammar, decoded)
-                if flip:
-                    n = len(samples)
-                    poses = [(pose + flip_pose3d(
-                        other, get_layout(s.metainfo['layout']))) / 2
-                        for pose, other, s in zip(poses[:n], poses[n:],
-                                                  samples)]
-            for j, sample in enumerate(samples):
-                tokens = out['tokens'][j, :out['lengths'][j]]
-                sample.pred_tokens = tokens.cpu()
-                if task_kind(task) == 'pe':
-                    pred = InstanceData()
-                    pred.keypoints = poses[j].cpu().numpy()
-                    sample.pred_instances = pred
-                else:
-                    ids = self.vocabulary.action_token_ids(grammar.label_sets[j])
-                    score = out['first_logits'][j, ids].float().softmax(-1)
-                    sample.pred_score = score.cpu()
-                    sample.pred_label = torch.tensor(
-                        [grammar.decode_label(j, tokens)])
+            get_task_kind(task).predict(
+                self, inputs[idx], [data_samples[i] for i in idx], task)
         return data_samples
 
     def _generate(self, inputs: Tensor, samples: Sequence,
@@ -389,36 +324,6 @@ class UPS(BaseModel):
                         if self.train_cfg['coord_input_dropout'] >= 1 else
                         None))
         return out, grammar
-
-    def _read_poses(self, out: Dict[str, Tensor], grammar: TaskGrammar,
-                    samples: Sequence) -> List[Tensor]:
-        """Each PE sample's 3D joints (F, J, 3) from a ``generate`` output,
-        by the read-out of ``test_cfg``."""
-        coords = None
-        if 'logits' in out:
-            logits = out['logits']
-            coords = grammar.expected_coords(
-                logits, grammar.coord_axes(logits.shape[1]),
-                self.test_cfg['readout_window'])
-        poses = []
-        for j, sample in enumerate(samples):
-            root = (get_layout(sample.metainfo['layout']).root_index
-                    if self.test_cfg['zero_root'] else None)
-            poses.append(grammar.decode_pose(
-                j, out['tokens'][j, :out['lengths'][j]],
-                None if coords is None else coords[j], root_index=root))
-        return poses
-
-    @staticmethod
-    def _flip_inputs(inputs: Tensor, samples: Sequence) -> Tensor:
-        """(n, M, T, V_max, 3) inputs -> their mirror images (each sample
-        in its own layout's joints)."""
-        out = inputs.clone()
-        for j, sample in enumerate(samples):
-            layout = get_layout(sample.metainfo['layout'])
-            v = layout.num_joints
-            out[j, :, :, :v] = flip_sequence(inputs[j, :, :, :v], layout)
-        return out
 
     def get_routes(self) -> Dict[str, List[int]]:
         """Selected encoder block per layer for every task (at evaluation)."""

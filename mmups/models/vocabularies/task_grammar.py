@@ -1,21 +1,22 @@
-"""The output grammar of each task over the unified vocabulary.
+"""The output grammar of a batch over the unified vocabulary.
 
-* AR / EAP: one action token of the sample's label set, then the task's EOT.
-* PE: for each target frame and joint, in order, an X, a Y and a Z bin
-  token, then EOT_PE.
+Each sample's output is its task kind's *body* (``mmups.tasks``: one action
+token for recognition and early prediction; an X, a Y and a Z bin token per
+target frame and joint for pose lifting), then its kind's EOT token.
 
 :class:`TaskGrammar` writes target sequences for training (teacher
 forcing), tells the sequence head which tokens each sample may emit at each
 decoding step (constrained greedy decoding), and reads decoded sequences
 back into class indices and 3D joints.
 """
+import math
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from mmups.skeleton import get_layout
-from mmups.structures import task_kind
+from mmups.tasks import get_task_kind
 
 
 class TaskGrammar:
@@ -24,9 +25,9 @@ class TaskGrammar:
     Args:
         vocabulary: the model's ``UnifiedVocabulary``.
         tasks: task name of each of the N samples.
-        label_sets: label set name of each sample (None for PE samples).
+        label_sets: label set name of each sample (None for kinds without).
         num_joints: joints J of each sample's output (its layout's V).
-        num_pose_frames: F, target frames per PE sample.
+        num_pose_frames: F, target frames per pose output.
     """
 
     def __init__(self, vocabulary, tasks: Sequence[str],
@@ -34,7 +35,10 @@ class TaskGrammar:
                  num_joints: Sequence[int], num_pose_frames: int = 1) -> None:
         self.vocabulary = vocabulary
         self.tasks = list(tasks)
-        self.kinds = [task_kind(t) for t in tasks]
+        #: The ``TaskKind`` of each sample.
+        self.task_kinds = [get_task_kind(t) for t in tasks]
+        #: Each sample's kind prefix (its EOT token's key).
+        self.kinds = [k.prefix for k in self.task_kinds]
         self.label_sets = list(label_sets)
         self.num_joints = list(num_joints)
         self.num_pose_frames = num_pose_frames
@@ -46,22 +50,28 @@ class TaskGrammar:
             [self.sequence_length(i) for i in range(len(self.kinds))],
             dtype=torch.long, device=device)
         # Masks over the vocabulary, built once so that allowed() is a few
-        # batched tensor ops per decoding step.
+        # batched tensor ops per decoding step: each sample's body masks
+        # (P_n, K), tiled to a common period P.
         num, size = len(self.kinds), vocabulary.num_tokens
-        self._is_pose = torch.tensor([k == 'pe' for k in self.kinds],
-                                     dtype=torch.bool, device=device)
-        self._axis_masks = torch.zeros(3, size, dtype=torch.bool,
-                                       device=device)
+        self._has_coords = torch.tensor(
+            [k.emits_coordinates for k in self.task_kinds], dtype=torch.bool,
+            device=device)
         #: (3, B) coordinate-token ids of each axis, in bin order.
         self.coord_ids = torch.stack(
             [vocabulary.coord_token_ids(axis).to(device) for axis in range(3)])
-        self._axis_masks.scatter_(1, self.coord_ids, True)
-        self._action_masks = torch.zeros(num, size, dtype=torch.bool,
-                                         device=device)
-        for i, label_set in enumerate(self.label_sets):
-            if self.kinds[i] != 'pe':
-                self._action_masks[
-                    i, vocabulary.action_token_ids(label_set)] = True
+        self._coord_mask = torch.zeros(size, dtype=torch.bool, device=device)
+        self._coord_mask[self.coord_ids.flatten()] = True
+        masks = {}
+        for kind, label_set in zip(self.task_kinds, self.label_sets):
+            if (kind, label_set) not in masks:
+                masks[kind, label_set] = kind.body_masks(vocabulary,
+                                                         label_set)
+        period = math.lcm(*(len(m) for m in masks.values())) if masks else 1
+        self._body_masks = torch.stack([
+            masks[key].repeat(period // len(masks[key]), 1)
+            for key in zip(self.task_kinds, self.label_sets)
+        ]) if num else torch.zeros(0, period, size, dtype=torch.bool,
+                                   device=device)  # (N, P, K)
         self._eot_masks = torch.zeros(num, size, dtype=torch.bool,
                                       device=device)
         self._eot_masks[torch.arange(num, device=device), self.eot_ids] = True
@@ -69,7 +79,7 @@ class TaskGrammar:
     @property
     def coord_token_mask(self) -> Tensor:
         """(K,) bool: True for the coordinate tokens of every axis."""
-        return self._axis_masks.any(0)
+        return self._coord_mask
 
     @classmethod
     def from_samples(cls, vocabulary, data_samples: Sequence,
@@ -84,12 +94,13 @@ class TaskGrammar:
                     raise KeyError(f'Data sample {i} has no {key!r} in its '
                                    'metainfo; every sample must say its task '
                                    'and joint layout.')
-            kind = task_kind(meta['task'])
-            if kind != 'pe' and meta.get('label_set') is None:
+            kind = get_task_kind(meta['task'])
+            if kind.uses_label_set and meta.get('label_set') is None:
                 raise KeyError(f'Data sample {i} of task {meta["task"]!r} '
                                "has no 'label_set' in its metainfo.")
             tasks.append(meta['task'])
-            label_sets.append(meta.get('label_set') if kind != 'pe' else None)
+            label_sets.append(meta.get('label_set') if kind.uses_label_set
+                              else None)
             joints.append(get_layout(meta['layout']).num_joints)
         return cls(vocabulary, tasks, label_sets, joints, num_pose_frames)
 
@@ -98,9 +109,8 @@ class TaskGrammar:
 
     def sequence_length(self, i: int) -> int:
         """Number of output tokens of sample i, EOT included."""
-        if self.kinds[i] == 'pe':
-            return 3 * self.num_joints[i] * self.num_pose_frames + 1
-        return 2
+        return self.task_kinds[i].body_length(self.num_joints[i],
+                                              self.num_pose_frames) + 1
 
     @property
     def max_length(self) -> int:
@@ -111,9 +121,7 @@ class TaskGrammar:
 
         Past a sample's EOT only its EOT is allowed (the head ignores it).
         """
-        body = torch.where(self._is_pose[:, None],
-                           self._axis_masks[step % 3][None],
-                           self._action_masks)
+        body = self._body_masks[:, step % self._body_masks.shape[1]]
         done = (step >= self.lengths - 1)[:, None]
         return torch.where(done, self._eot_masks, body)
 
@@ -126,7 +134,7 @@ class TaskGrammar:
         """(N, L) long: the axis (0 X, 1 Y, 2 Z) of the coordinate token at
         each output position, -1 where the position holds no coordinate."""
         steps = torch.arange(length, device=self.eot_ids.device)
-        is_coord = self._is_pose[:, None] & (steps[None] <
+        is_coord = self._has_coords[:, None] & (steps[None] <
                                              self.lengths[:, None] - 1)
         return torch.where(is_coord, steps[None] % 3, -1)
 
@@ -147,18 +155,19 @@ class TaskGrammar:
         return self.vocabulary.quantizer.expectation(
             probs, window=window, axis=axes.clamp(min=0))
 
-    def lifting_target(self, i: int, sample) -> Tensor:
-        """PE sample i's root-relative 3D target (F, J, 3), checked."""
-        target = torch.as_tensor(sample.gt_instances.lifting_target,
-                                 dtype=torch.float32).to(self.eot_ids.device)
+    def pose_target(self, i: int, sample) -> Tensor:
+        """Sample i's pose target (F, J, 3), read by its kind and checked
+        against its layout and the model's target frames."""
+        kind = self.task_kinds[i]
+        target = kind.target(sample).to(self.eot_ids.device)
         expected = (self.num_pose_frames, self.num_joints[i], 3)
         if target.dim() == 2:
             target = target.unsqueeze(0)
         if tuple(target.shape) != expected:
             raise ValueError(
-                f'Data sample {i}: lifting_target has shape '
-                f'{tuple(target.shape)}, expected {expected} '
-                '(frames, joints, xyz).')
+                f'Data sample {i} ({self.tasks[i]}): its pose target has '
+                f'shape {tuple(target.shape)}, expected {expected} (frames, '
+                'joints, xyz).')
         return target
 
     def coord_targets(self, data_samples: Sequence, length: int,
@@ -167,7 +176,8 @@ class TaskGrammar:
         """Ordinal targets and exact values of the coordinate positions.
 
         Args:
-            data_samples: the N samples (PE ones need ``lifting_target``).
+            data_samples: the N samples (those of coordinate-emitting kinds
+                need their pose target).
             length: L, output positions.
             mode, sigma: see ``CoordinateQuantizer.soft_encode``.
 
@@ -182,9 +192,9 @@ class TaskGrammar:
                               device=device)
         values = torch.zeros(len(self), length, device=device)
         for i, sample in enumerate(data_samples):
-            if self.kinds[i] != 'pe':
+            if not self.task_kinds[i].emits_coordinates:
                 continue
-            target = self.lifting_target(i, sample)
+            target = self.pose_target(i, sample)
             n = target.numel()
             weights[i, :n] = quantizer.soft_encode(
                 target, mode, sigma).reshape(n, -1).to(device)
@@ -192,26 +202,13 @@ class TaskGrammar:
         return weights, values
 
     def encode(self, data_samples: Sequence) -> Tensor:
-        """Target token sequences of the samples, (N, L) padded with -1.
-
-        AR/EAP samples need ``gt_label``; PE samples need
-        ``gt_instances.lifting_target`` of shape (F, J, 3).
-        """
-        vocab = self.vocabulary
+        """Target token sequences of the samples, (N, L) padded with -1:
+        each kind's body (``TaskKind.encode_body``), then its EOT."""
         seqs: List[Tensor] = []
         for i, sample in enumerate(data_samples):
-            if self.kinds[i] == 'pe':
-                body = vocab.encode_coords(
-                    self.lifting_target(i, sample)).reshape(-1)
-            else:
-                label = int(sample.gt_label.reshape(-1)[0])
-                ids = vocab.action_token_ids(self.label_sets[i])
-                if not 0 <= label < len(ids):
-                    raise ValueError(
-                        f'Data sample {i}: label {label} is outside label set '
-                        f'{self.label_sets[i]!r} of {len(ids)} classes.')
-                body = ids[label:label + 1]
-            seqs.append(torch.cat([body.to(self.eot_ids), self.eot_ids[i:i + 1]]))
+            body = self.task_kinds[i].encode_body(self, i, sample)
+            seqs.append(torch.cat([body.to(self.eot_ids),
+                                   self.eot_ids[i:i + 1]]))
         out = torch.full((len(seqs), max(len(s) for s in seqs)), -1,
                          dtype=torch.long, device=self.eot_ids.device)
         for i, seq in enumerate(seqs):

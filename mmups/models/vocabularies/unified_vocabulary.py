@@ -5,10 +5,12 @@ Every output of UPS is a token of one vocabulary that holds
 * one *action token* per action class (its text name),
 * ``3 * num_bins`` *coordinate tokens* (a text prompt per quantization bin of
   the X, Y and Z axes),
-* three *end-of-task* (EOT) tokens, one per task kind (AR, PE, EAP).
+* one *end-of-task* (EOT) token per task kind (``eot_kinds``: by default
+  recognition, pose lifting and early prediction), embedded from the
+  kind's prompt (``mmups.tasks``).
 
 Each token is the embedding of its text prompt by a pretrained language model,
-so the vocabulary is a ``(n_cls + 3 * num_bins + 3, D_text)`` matrix.
+so the vocabulary is a ``(n_cls + 3 * num_bins + n_eot, D_text)`` matrix.
 
 Token id layout::
 
@@ -45,15 +47,16 @@ from torch import Tensor, nn
 
 from mmups.codecs import CoordinateQuantizer
 from mmups.registry import MODELS
-from mmups.structures.tasks import EOT_PROMPTS
+from mmups.tasks import get_task_kind, list_task_kinds
 # Importing this module does not import transformers (it is lazy there).
 from .text_encoder import (PACKAGED_TEXT_MODEL, TextModelSpec,
                            describe_text_model)
 
 __all__ = ['UnifiedVocabulary', 'default_cache_dir', 'read_label_map']
 
-#: Order of the EOT tokens at the end of the vocabulary.
-EOT_KINDS = ('ar', 'pe', 'eap')
+#: The task kinds (prefixes) whose EOT tokens end the vocabulary, in id
+#: order, by default: the paper's three.
+DEFAULT_EOT_KINDS = ('ar', 'pe', 'eap')
 DEFAULT_COORD_PROMPTS = ('The {}-th horizontal coordinate',
                          'The {}-th vertical coordinate',
                          'The {}-th depth coordinate')
@@ -131,8 +134,11 @@ class UnifiedVocabulary(nn.Module):
             :func:`default_cache_dir`.
         coord_prompts: Three format strings (X, Y, Z) filled with the 1-based
             bin index.
-        eot_prompts: Overrides of :data:`mmups.structures.tasks.EOT_PROMPTS`
-            (keys among ``'ar'``, ``'pe'``, ``'eap'``).
+        eot_prompts: Overrides of the kinds' EOT prompts
+            (``TaskKind.eot_prompt``), keyed by kind prefix.
+        eot_kinds: Prefixes of the task kinds with an EOT token, in id
+            order (default :data:`DEFAULT_EOT_KINDS`); a model's tasks must
+            be of these kinds.
         pooling: Pooling of the text model (``'mean'`` or ``'cls'``).
         rebuild_cache: Recompute the embeddings even when a valid cache file
             exists (used by ``tools/misc/build_vocab.py``).
@@ -168,8 +174,16 @@ class UnifiedVocabulary(nn.Module):
                  eot_prompts: Optional[Dict[str, str]] = None,
                  pooling: str = 'mean',
                  rebuild_cache: bool = False,
-                 ordinal_dims: int = 0) -> None:
+                 ordinal_dims: int = 0,
+                 eot_kinds: Sequence[str] = DEFAULT_EOT_KINDS) -> None:
         super().__init__()
+        prefixes = [k.prefix for k in list_task_kinds()]
+        unknown = [k for k in eot_kinds if k not in prefixes]
+        if unknown or len(set(eot_kinds)) != len(eot_kinds):
+            raise ValueError(f'eot_kinds {list(eot_kinds)}: each must be '
+                             f'the prefix of one task kind, once; known: '
+                             f'{prefixes}')
+        self.eot_kinds = tuple(eot_kinds)
         if ordinal_dims < 0 or ordinal_dims % 2:
             raise ValueError(f'ordinal_dims must be an even number >= 0, '
                              f'got {ordinal_dims!r}')
@@ -261,16 +275,17 @@ class UnifiedVocabulary(nn.Module):
             ]
         return prompts
 
-    @staticmethod
-    def _eot_prompts(eot_prompts: Optional[Dict[str, str]]) -> List[str]:
-        texts = dict(EOT_PROMPTS)
+    def _eot_prompts(self, eot_prompts: Optional[Dict[str, str]]
+                     ) -> List[str]:
+        texts = {k: get_task_kind(k).eot_prompt for k in self.eot_kinds}
         if eot_prompts:
-            unknown = set(eot_prompts) - set(EOT_KINDS)
+            unknown = set(eot_prompts) - set(self.eot_kinds)
             if unknown:
                 raise ValueError(f'eot_prompts: unknown kinds '
-                                 f'{sorted(unknown)}; known: {EOT_KINDS}')
+                                 f'{sorted(unknown)}; known: '
+                                 f'{list(self.eot_kinds)}')
             texts.update(eot_prompts)
-        return [texts[kind] for kind in EOT_KINDS]
+        return [texts[kind] for kind in self.eot_kinds]
 
     @staticmethod
     def compute_cache_key(text_model_identity: Dict[str, Any], pooling: str,
@@ -404,9 +419,10 @@ class UnifiedVocabulary(nn.Module):
     # --------------------------------------------------------------- sizes
     @property
     def num_tokens(self) -> int:
-        """Vocabulary size ``n_cls + 3 * num_bins + 3`` (plus the tokens of
-        label sets added by :meth:`add_label_set`)."""
-        return (self.num_action_tokens + 3 * self.num_bins + len(EOT_KINDS) +
+        """Vocabulary size ``n_cls + 3 * num_bins + n_eot`` (plus the tokens
+        of label sets added by :meth:`add_label_set`)."""
+        return (self.num_action_tokens + 3 * self.num_bins +
+                len(self.eot_kinds) +
                 len(self._added_texts))
 
     @property
@@ -501,19 +517,21 @@ class UnifiedVocabulary(nn.Module):
         """Vocabulary id of the end-of-task token of a task kind.
 
         Args:
-            kind: ``'ar'``, ``'pe'`` or ``'eap'`` (a task *kind*; use
-                :func:`mmups.structures.task_kind` for task names).
+            kind: a kind prefix of ``eot_kinds``, e.g. ``'ar'``, ``'pe'``
+                or ``'eap'`` (use :func:`mmups.tasks.task_kind` for task
+                names).
         """
-        if kind not in EOT_KINDS:
+        if kind not in self.eot_kinds:
             raise ValueError(f'Unknown EOT kind {kind!r}; expected one of '
-                             f'{EOT_KINDS} (map a task name with '
-                             f'mmups.structures.task_kind)')
-        return self._coord_offset(3) + EOT_KINDS.index(kind)
+                             f'{list(self.eot_kinds)} (map a task name with '
+                             f'mmups.tasks.task_kind)')
+        return self._coord_offset(3) + self.eot_kinds.index(kind)
 
     def eot_token_ids(self) -> Tensor:
-        """LongTensor (3,): ids of EOT_ar, EOT_pe, EOT_eap."""
+        """LongTensor (n_eot,): ids of the EOT tokens, in ``eot_kinds``
+        order (EOT_ar, EOT_pe, EOT_eap by default)."""
         start = self._coord_offset(3)
-        return torch.arange(start, start + len(EOT_KINDS),
+        return torch.arange(start, start + len(self.eot_kinds),
                             device=self.embeddings.device)
 
     def _axis_offsets(self, device: torch.device) -> Tensor:

@@ -6,7 +6,8 @@ import torch
 from mmengine.config import Config
 
 from mmups.registry import MODELS
-from mmups.structures import UPSDataSample, task_kind
+from mmups.structures import UPSDataSample
+from mmups.tasks import task_kind
 from mmups.testing import random_pose_batch
 from mmups.utils import register_all_modules
 

@@ -1,0 +1,13 @@
+"""Task kinds: one registered component per kind of task (see
+:mod:`mmups.tasks.base`)."""
+from .base import (PAPER_TASKS, TaskKind, get_task_kind, list_task_kinds,
+                   task_index, task_kind)
+from .early_prediction import EarlyActionPrediction
+from .pose_lifting import PoseLifting
+from .recognition import ActionRecognition
+
+__all__ = [
+    'TaskKind', 'ActionRecognition', 'EarlyActionPrediction', 'PoseLifting',
+    'get_task_kind', 'list_task_kinds', 'task_kind', 'task_index',
+    'PAPER_TASKS'
+]
