@@ -110,10 +110,10 @@ import numpy as np
 from mmups.datasets.converters.common import ConversionError
 from mmups.datasets.converters.ntu import (parse_sample_name,
                                            read_skeleton_file, select_bodies)
-from mmups.datasets.converters.skeleton_pkl import (check_annotation,
-                                                    infer_layout)
-from mmups.skeleton import get_layout, layouts_with_num_joints, list_layouts
-from mmups.tasks import get_task_kind
+from mmups.datasets.converters.skeleton_pkl import check_annotation
+from mmups.skeleton import (get_layout, infer_layout, layouts_with_num_joints,
+                            list_layouts)
+from mmups.tasks import get_task_kind, list_task_kinds
 
 #: Axis orders of raw arrays.
 ORDERS = ('MTVC', 'TVC', 'CTVM')
@@ -130,10 +130,6 @@ _EXTENSIONS = {
     '.csv': 'csv',
 }
 _FORMAT_ALIASES = {'skeleton': 'ntu', 'pickle': 'pkl'}
-
-#: The layout of each joint count that has a single common meaning (17 has
-#: two, see :func:`infer_input_layout`).
-_LAYOUT_BY_JOINTS = {25: 'nturgb+d', 18: 'openpose', 13: 'penn_action'}
 
 _CSV_REQUIRED = ('frame', 'joint', 'x', 'y')
 _CSV_OPTIONAL = ('z', 'score', 'person')
@@ -284,22 +280,24 @@ def infer_input_layout(num_joints: int,
             source, f'C = {num_coords} coordinates per joint; expected 2 '
             '(x, y) or 3 (x, y, z)')
     kind = None if task is None else get_task_kind(task)
-    if kind is not None and kind.input_layout is not None and get_layout(
-            kind.input_layout).num_joints == num_joints:
-        return kind.input_layout
-    if num_joints == 17:
-        if num_coords == 3:
-            return 'h36m'
-        if kind is not None:
-            return 'coco'
-        raise SkeletonInputError(
-            source, '17 joints could be coco (COCO-17, 2D pose detectors) or '
-            'h36m (Human3.6M-17); pass layout= (or task=)')
-    if num_joints in _LAYOUT_BY_JOINTS:
-        return _LAYOUT_BY_JOINTS[num_joints]
+    layout = infer_layout(num_joints, num_coords,
+                          preferred=kind.input_layout if kind else None)
+    if layout is not None and kind is None:
+        # Without a task, the default is not enough where a task kind
+        # reads such inputs in another layout (17 2D joints: a detector's
+        # COCO-17 for the action tasks, Human3.6M-17 for pose lifting).
+        others = sorted({k.input_layout for k in list_task_kinds()} &
+                        set(layouts_with_num_joints(num_joints)) - {layout})
+        if others:
+            what = {'coco': 'coco (COCO-17, 2D pose detectors)',
+                    'h36m': 'h36m (Human3.6M-17)'}
+            raise SkeletonInputError(
+                source, f'{num_joints} joints could be ' + ' or '.join(
+                    what.get(n, n) for n in [layout] + others) +
+                '; pass layout= (or task=)')
+    if layout is not None:
+        return layout
     candidates = layouts_with_num_joints(num_joints)
-    if len(candidates) == 1:
-        return candidates[0]
     if candidates:
         raise SkeletonInputError(
             source, f'{num_joints} joints could be any of the layouts '
@@ -747,12 +745,11 @@ def _annotation_input(anno: Any, index: int, source: str, opts: _Options,
     if problems:
         raise SkeletonInputError(source, '; '.join(problems))
 
-    convention = infer_layout(kp.shape[2], kp.shape[3])
     return _make_input(
         kp,
         source,
         opts,
-        convention=None if convention == 'unknown' else convention,
+        convention=infer_layout(kp.shape[2], kp.shape[3]),
         score=anno.get('keypoint_score'),
         img_shape=anno.get('img_shape'),
         name=name if isinstance(name, str) else '',
@@ -872,12 +869,11 @@ def _mmpose_input(data: Any, path: str, opts: _Options) -> SkeletonInput:
                 has_scores = False
             else:
                 scores[m, t] = score
-    convention = infer_layout(num_joints, num_coords)
     return _make_input(
         keypoint,
         path,
         opts,
-        convention=None if convention == 'unknown' else convention,
+        convention=infer_layout(num_joints, num_coords),
         score=scores if has_scores else None,
         name=_stem(path))
 

@@ -161,13 +161,28 @@ CANONICAL_LAYOUT = SkeletonLayout(
     center=CANONICAL_JOINTS.index('thorax'))
 
 _LAYOUTS: Dict[str, SkeletonLayout] = {}
+#: (V joints, C coordinates) -> the layout inputs of that shape are read in
+#: where several layouts have V joints (see :func:`infer_layout`).
+_DEFAULTS: Dict[Tuple[int, int], str] = {}
 
 
-def register_layout(layout: SkeletonLayout, force: bool = False) -> None:
-    """Make a layout known by name (users add their own joint layouts here)."""
+def register_layout(layout: SkeletonLayout, force: bool = False,
+                    default_for: Sequence[int] = ()) -> None:
+    """Make a layout known by name (users add their own joint layouts here).
+
+    Args:
+        layout: the layout.
+        force: replace a registered layout of the same name.
+        default_for: coordinate counts C (2, 3) for which inputs with this
+            layout's number of joints are read in this layout where other
+            layouts have as many joints (:func:`infer_layout`); a layout
+            whose joint count is unique is found without it.
+    """
     if layout.name in _LAYOUTS and not force:
         raise KeyError(f'Layout {layout.name!r} is already registered.')
     _LAYOUTS[layout.name] = layout
+    for num_coords in default_for:
+        _DEFAULTS[layout.num_joints, int(num_coords)] = layout.name
 
 
 def get_layout(name: str) -> SkeletonLayout:
@@ -188,24 +203,55 @@ def layouts_with_num_joints(num_joints: int) -> List[str]:
             if lay.num_joints == num_joints]
 
 
-for _layout in (
-        SkeletonLayout('nturgb+d', _NTU, mmaction_layout='nturgb+d'),
-        SkeletonLayout('openpose', _OPENPOSE, mmaction_layout='openpose'),
-        SkeletonLayout('coco', _COCO, mmaction_layout='coco'),
-        SkeletonLayout(
-            'h36m', _H36M,
-            inward=_edges(_H36M, _ARMS + _LEGS + [
-                ('right_hip', 'pelvis'), ('left_hip', 'pelvis'),
-                ('spine_mid', 'pelvis'), ('thorax', 'spine_mid'),
-                ('neck', 'thorax'), ('head', 'neck'),
-                ('left_shoulder', 'thorax'), ('right_shoulder', 'thorax')]),
-            center=0),
-        SkeletonLayout(
-            'penn_action', _PENN,
-            inward=_edges(_PENN, _ARMS + _LEGS + [
-                ('left_shoulder', 'head'), ('right_shoulder', 'head'),
-                ('left_hip', 'left_shoulder'), ('right_hip', 'right_shoulder'),
-                ('right_hip', 'left_hip')]),
-            center=0),
-):
-    register_layout(_layout)
+def infer_layout(num_joints: int, num_coords: Optional[int] = None,
+                 preferred: Optional[str] = None,
+                 use_defaults: bool = True) -> Optional[str]:
+    """The registered layout of inputs with V joints and C coordinates, or
+    None where it cannot be told (the one rule of the readers and
+    converters; :func:`register_layout` extends it).
+
+    In order: ``preferred`` (e.g. a task kind's ``input_layout``) if it has
+    V joints; the only layout with V joints; with ``use_defaults``, the
+    layout registered as the default for (V, C) (``default_for``: 17 joints
+    are ``coco`` in 2D, the joints of 2D pose detectors, and ``h36m`` in
+    3D).
+    """
+    candidates = layouts_with_num_joints(num_joints)
+    if preferred in candidates:
+        return preferred
+    if len(candidates) == 1:
+        return candidates[0]
+    if use_defaults and num_coords is not None:
+        default = _DEFAULTS.get((num_joints, int(num_coords)))
+        if default in candidates:
+            return default
+    return None
+
+
+#: The layouts that come with mmups (and the coordinate counts each is the
+#: default for), as a model config that does not name its layouts gets them.
+_BUILTIN = (
+    (SkeletonLayout('nturgb+d', _NTU, mmaction_layout='nturgb+d'), (2, 3)),
+    (SkeletonLayout('openpose', _OPENPOSE, mmaction_layout='openpose'),
+     (2, 3)),
+    (SkeletonLayout('coco', _COCO, mmaction_layout='coco'), (2, )),
+    (SkeletonLayout(
+        'h36m', _H36M,
+        inward=_edges(_H36M, _ARMS + _LEGS + [
+            ('right_hip', 'pelvis'), ('left_hip', 'pelvis'),
+            ('spine_mid', 'pelvis'), ('thorax', 'spine_mid'),
+            ('neck', 'thorax'), ('head', 'neck'),
+            ('left_shoulder', 'thorax'), ('right_shoulder', 'thorax')]),
+        center=0), (3, )),
+    (SkeletonLayout(
+        'penn_action', _PENN,
+        inward=_edges(_PENN, _ARMS + _LEGS + [
+            ('left_shoulder', 'head'), ('right_shoulder', 'head'),
+            ('left_hip', 'left_shoulder'), ('right_hip', 'right_shoulder'),
+            ('right_hip', 'left_hip')]),
+        center=0), (2, 3)),
+)
+for _layout, _default_for in _BUILTIN:
+    register_layout(_layout, default_for=_default_for)
+#: Names of the layouts that come with mmups, sorted.
+BUILTIN_LAYOUTS = tuple(sorted(lay.name for lay, _ in _BUILTIN))

@@ -91,6 +91,10 @@ model = dict(
         hidden_channels=64,
         embed_dims=32,
         num_layers=3,
+        # The joint layouts the model reads, each with its own graph
+        # parameters: stated here so that the checkpoints of this config
+        # do not depend on what else is registered.
+        layouts=('coco', 'h36m', 'nturgb+d', 'openpose', 'penn_action'),
         norm_cfg=dict(type='GN', num_groups=1)),
     encoder=dict(
         type='RoutedEncoder',

@@ -27,24 +27,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-#: Joint layout by (V, C); C = None matches any coordinate count.
-LAYOUTS: Dict[Tuple[int, Optional[int]], str] = {
-    (17, 2): 'coco',
-    (17, 3): 'h36m',
-    (18, None): 'openpose',
-    (25, None): 'nturgb+d',
-    (13, None): 'penn_action',
-}
-
+from mmups.skeleton import infer_layout as _infer_layout
 
 def infer_layout(num_joints: int, num_coords: int) -> str:
-    """Name of the joint layout with V joints and C coordinates.
-
-    17 joints are COCO-17 in 2D and Human3.6M-17 in 3D (the only 17-joint
-    layouts the project's converters write); unknown V gives ``'unknown'``.
-    """
-    return LAYOUTS.get((num_joints, num_coords),
-                       LAYOUTS.get((num_joints, None), 'unknown'))
+    """Name of the joint layout with V joints and C coordinates
+    (:func:`mmups.skeleton.infer_layout`: 17 joints are COCO-17 in 2D and
+    Human3.6M-17 in 3D); ``'unknown'`` where it cannot be told."""
+    return _infer_layout(num_joints, num_coords) or 'unknown'
 
 
 @dataclass

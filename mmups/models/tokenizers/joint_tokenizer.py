@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmups.registry import MODELS
-from mmups.skeleton import CANONICAL_JOINTS, get_layout, list_layouts
+from mmups.skeleton import BUILTIN_LAYOUTS, CANONICAL_JOINTS, get_layout
 from ..layers import TCNGCNUnit
 
 
@@ -35,7 +35,12 @@ class JointTokenizer(BaseModule):
         hidden_channels: channels of the first layers.
         embed_dims: d, the token size.
         num_layers: number of TCN-GCN layers (3 in the paper).
-        layouts: layouts this tokenizer serves (default: all registered).
+        layouts: layouts this tokenizer serves, pinned in the model config
+            (each has its own parameters, so the checkpoint depends on
+            them); default: the layouts that come with mmups
+            (``mmups.skeleton.BUILTIN_LAYOUTS``), whatever else is
+            registered, so that registering a layout never changes which
+            checkpoints a config loads.
         graph_mode: MMAction2 ``Graph`` mode giving the adjacency subsets.
         norm_cfg: normalisation layer config of the TCN-GCN layers.
     """
@@ -53,7 +58,7 @@ class JointTokenizer(BaseModule):
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.num_canonical = len(CANONICAL_JOINTS)
-        self.layouts = tuple(layouts) if layouts else tuple(list_layouts())
+        self.layouts = tuple(layouts) if layouts else BUILTIN_LAYOUTS
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [
             embed_dims]
         self.layers = nn.ModuleList(
