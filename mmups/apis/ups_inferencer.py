@@ -361,9 +361,9 @@ class UPSInferencer(BaseInferencer):
         * all: ``source``, ``name``, ``layout``, ``task`` (the model's);
         * and what the task's kind returns (``TaskKind.inference_result``):
           recognition: ``topk`` (list of ``label``, ``name``, ``score``),
-          ``pred_label``, ``pred_name``, ``scores`` (K,); early prediction:
+          ``pred_label``, ``pred_name``, ``scores`` (n_cls,); early prediction:
           ``ratios`` (R,), ``pred_labels`` / ``pred_names`` (R,) and
-          ``scores`` (R, K) at each ratio, plus ``topk`` at the last ratio;
+          ``scores`` (R, n_cls) at each ratio, plus ``topk`` at the last ratio;
           pose lifting: ``keypoints_3d`` (M, T, V, 3) root-relative
           camera-frame joints in millimetres, in the order of
           ``joint_names`` (layout ``pose_layout``).

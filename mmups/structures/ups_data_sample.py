@@ -19,11 +19,11 @@ class UPSDataSample(BaseDataElement):
     read them:
 
     * ``gt_label`` (LongTensor, (1,)): class index within the label set.
-    * ``pred_score`` (Tensor, (K,)): class scores over the label set.
+    * ``pred_score`` (Tensor, (n_cls,)): class scores over the label set.
     * ``pred_label`` (LongTensor, (1,)): predicted class index.
-    * ``gt_instances.lifting_target`` ((T_out, V, 3)): 3D target joints.
-    * ``pred_instances.keypoints`` ((T_out, V, 3) ndarray): decoded 3D joints.
-    * ``pred_tokens`` (LongTensor, (K,)): the decoded token sequence.
+    * ``gt_instances.lifting_target`` ((F, V, 3)): 3D target joints of the F target frames.
+    * ``pred_instances.keypoints`` ((F, V, 3) ndarray): decoded 3D joints.
+    * ``pred_tokens`` (LongTensor, (L,)): the decoded token sequence.
     """
 
     def set_gt_label(self, value: Union[int, np.integer, torch.Tensor]

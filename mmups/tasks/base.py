@@ -73,7 +73,7 @@ class TaskKind:
         """Output tokens of one sample before its EOT.
 
         Args:
-            num_joints: J, joints of the sample's layout.
+            num_joints: V, joints of the sample's layout.
             num_pose_frames: F, the model's target frames per pose output.
         """
         raise NotImplementedError

@@ -30,7 +30,7 @@ class EarlyActionPrediction(ActionRecognition):
     def _scores_result(self, preds: List, scores: np.ndarray,
                        labels: List[int], names: List[str]) -> Dict:
         """At each observation ratio: ``ratios`` (R,), ``pred_labels`` /
-        ``pred_names`` (R,) and ``scores`` (R, K); ``topk`` and
+        ``pred_names`` (R,) and ``scores`` (R, n_cls); ``topk`` and
         ``pred_label`` are those of the last ratio."""
         return dict(ratios=[float(p.metainfo['obs_ratio']) for p in preds],
                     pred_labels=labels, pred_names=[names[k] for k in labels],

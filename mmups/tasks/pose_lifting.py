@@ -28,7 +28,7 @@ __all__ = ['PoseLifting']
 
 @TASKS.register_module(name='pose_lifting')
 class PoseLifting(TaskKind):
-    """Tasks ``pe*``: root-relative 3D joints (F, J, 3) of the target frames
+    """Tasks ``pe*``: root-relative 3D joints (F, V, 3) of the target frames
     of a 2D window. Samples carry ``gt_instances.lifting_target`` and get
     ``pred_instances.keypoints``."""
 
@@ -58,7 +58,7 @@ class PoseLifting(TaskKind):
         return mask
 
     def target(self, sample) -> Tensor:
-        """A sample's pose target, (F, J, 3) or (J, 3) metres."""
+        """A sample's pose target, (F, V, 3) or (V, 3) metres."""
         return torch.as_tensor(sample.gt_instances.lifting_target,
                                dtype=torch.float32)
 
@@ -91,7 +91,7 @@ class PoseLifting(TaskKind):
 
     def random_ground_truth(self, sample, model, num_joints: int,
                             generator=None) -> None:
-        """A target (F, J, 3) uniform in [-0.5, 0.5) m."""
+        """A target (F, V, 3) uniform in [-0.5, 0.5) m."""
         gt = InstanceData()
         gt.lifting_target = torch.rand(model.num_pose_frames, num_joints, 3,
                                        generator=generator) - 0.5
@@ -170,7 +170,7 @@ class PoseLifting(TaskKind):
     @staticmethod
     def read_poses(model, out: Dict[str, Tensor], grammar,
                    samples: Sequence) -> List[Tensor]:
-        """Each sample's 3D joints (F, J, 3) from a ``generate`` output, by
+        """Each sample's 3D joints (F, V, 3) from a ``generate`` output, by
         the read-out of ``model.test_cfg``."""
         cfg = model.test_cfg
         coords = None
@@ -284,4 +284,4 @@ class PoseLifting(TaskKind):
     def describe_prediction(self, sample, vocabulary) -> str:
         kpts = sample.pred_instances.keypoints
         return (f'{len(sample.pred_tokens)} tokens -> 3D pose {kpts.shape} '
-                f'(F, J, xyz); pelvis {kpts[0, 0].round(3).tolist()}')
+                f'(F, V, xyz); pelvis {kpts[0, 0].round(3).tolist()}')

@@ -97,7 +97,7 @@ class ActionRecognition(TaskKind):
                          top_k: int) -> Dict:
         """``label_set``, ``class_names``, ``topk`` (list of ``label``,
         ``name``, ``score``), ``pred_label``, ``pred_name`` and ``scores``
-        (K,) over the label set."""
+        (n_cls,) over the label set."""
         label_set = preds[0].metainfo['label_set']
         names = inferencer.model.vocabulary.label_names(label_set)
         preds = sorted(preds, key=lambda p: p.metainfo.get('obs_ratio', 1.0))

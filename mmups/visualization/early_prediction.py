@@ -19,12 +19,12 @@ def _check_curve_inputs(ratios, scores, class_names: Sequence[str],
         raise ValueError(f'ratios must have shape (R,) with R >= 1; got shape '
                          f'{tuple(ratios.shape)}.')
     if scores.ndim != 2 or scores.shape[0] != len(ratios):
-        raise ValueError(f'scores must have shape (R, K) with R = '
+        raise ValueError(f'scores must have shape (R, n_cls) with R = '
                          f'{len(ratios)} ratios; got shape '
                          f'{tuple(scores.shape)}.')
     if len(class_names) != scores.shape[1]:
-        raise ValueError(f'class_names must have K = {scores.shape[1]} '
-                         f'names (scores is (R, K)); got {len(class_names)}.')
+        raise ValueError(f'class_names must have n_cls = {scores.shape[1]} '
+                         f'names (scores is (R, n_cls)); got {len(class_names)}.')
     if not np.all((ratios > 0) & (ratios <= 1)):
         raise ValueError(f'ratios must be observed fractions in (0, 1]; got '
                          f'{ratios.tolist()}.')
@@ -39,7 +39,7 @@ def curve_classes(scores: np.ndarray, top_k: int) -> List[int]:
     """The classes whose curves are drawn, best first.
 
     Args:
-        scores: (R, K) class scores at R observed ratios.
+        scores: (R, n_cls) class scores at R observed ratios.
         top_k: number of best classes.
 
     Returns:
@@ -67,8 +67,8 @@ def draw_early_prediction_curve(ratios, scores, class_names: Sequence[str],
     Args:
         ratios: (R,) observed fractions of the sequence, in (0, 1]; any
             order.
-        scores: (R, K) class scores (e.g. probabilities) at each ratio.
-        class_names: the K class names, for the legend.
+        scores: (R, n_cls) class scores (e.g. probabilities) at each ratio.
+        class_names: the n_cls class names, for the legend.
         out_file: image file to write (format from its extension).
         top_k: number of best classes drawn.
         title: title above the plot.

@@ -33,11 +33,11 @@ def test_input_errors(tmp_path):
     out = tmp_path / 'x.png'
     scores = np.full((3, 5), 0.2)
     ratios = [0.3, 0.6, 1.0]
-    with pytest.raises(ValueError, match=r'scores must have shape \(R, K\)'):
+    with pytest.raises(ValueError, match=r'scores must have shape \(R, n_cls\)'):
         draw_early_prediction_curve(ratios, scores[:2], NAMES, out)
     with pytest.raises(ValueError, match=r'ratios must have shape \(R,\)'):
         draw_early_prediction_curve([ratios], scores, NAMES, out)
-    with pytest.raises(ValueError, match='K = 5'):
+    with pytest.raises(ValueError, match='n_cls = 5'):
         draw_early_prediction_curve(ratios, scores, NAMES[:4], out)
     with pytest.raises(ValueError, match=r'\(0, 1\]'):
         draw_early_prediction_curve([0.0, 0.5, 1.0], scores, NAMES, out)

@@ -79,8 +79,9 @@ H36M_ACTIONS = ('Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
                 'Posing', 'Purchases', 'Sitting', 'SittingDown', 'Smoking',
                 'TakingPhoto', 'Waiting', 'WalkDog', 'WalkTogether',
                 'Walking')
-#: Other spellings of action names found in Human3.6M file names.
-ACTION_ALIASES = {'Photo': 'TakingPhoto', 'WalkingDog': 'WalkDog'}
+#: Other spellings of action names in Human3.6M file names -> the class
+#: name of :data:`H36M_ACTIONS`.
+H36M_ACTION_ALIASES = {'Photo': 'TakingPhoto', 'WalkingDog': 'WalkDog'}
 #: The 17 kept joints of the 32-joint motion-capture skeleton.
 JOINTS_32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26,
                    27)
@@ -99,7 +100,7 @@ def action_class(action: str) -> str:
             removing the take number and mapping aliases).
     """
     name = re.sub(r'[ _]\d+$', '', action.strip())
-    name = ACTION_ALIASES.get(name, name)
+    name = H36M_ACTION_ALIASES.get(name, name)
     if name not in H36M_ACTIONS:
         raise ValueError(f'unknown Human3.6M action {action!r}')
     return name

@@ -4,35 +4,19 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['H36M_ACTIONS', 'H36M_ACTION_ALIASES', 'format_h36m_table',
+__all__ = ['H36M_TABLE_COLUMNS', 'format_h36m_table',
            'format_h36m_tables']
 
-#: Table column -> Human3.6M action names that belong to it. The first name
-#: is the canonical one; some subjects' files use the others.
-H36M_ACTIONS: 'OrderedDict[str, Tuple[str, ...]]' = OrderedDict([
-    ('Dir.', ('Directions', )),
-    ('Disc.', ('Discussion', )),
-    ('Eat', ('Eating', )),
-    ('Greet', ('Greeting', )),
-    ('Phone', ('Phoning', )),
-    ('Photo', ('Photo', 'TakingPhoto')),
-    ('Pose', ('Posing', )),
-    ('Pur.', ('Purchases', )),
-    ('Sit', ('Sitting', )),
-    ('SitD.', ('SittingDown', )),
-    ('Smoke', ('Smoking', )),
-    ('Wait', ('Waiting', )),
-    ('WalkD.', ('WalkDog', 'WalkingDog')),
-    ('Walk', ('Walking', )),
-    ('WalkT.', ('WalkTogether', )),
+#: Column of the paper's Tables 3-4 -> the Human3.6M action class it shows
+#: (a name of ``mmups.datasets.converters.h36m.H36M_ACTIONS``, as
+#: ``MPJPEMetric`` names its per-action results).
+H36M_TABLE_COLUMNS: 'OrderedDict[str, str]' = OrderedDict([
+    ('Dir.', 'Directions'), ('Disc.', 'Discussion'), ('Eat', 'Eating'),
+    ('Greet', 'Greeting'), ('Phone', 'Phoning'), ('Photo', 'TakingPhoto'),
+    ('Pose', 'Posing'), ('Pur.', 'Purchases'), ('Sit', 'Sitting'),
+    ('SitD.', 'SittingDown'), ('Smoke', 'Smoking'), ('Wait', 'Waiting'),
+    ('WalkD.', 'WalkDog'), ('Walk', 'Walking'), ('WalkT.', 'WalkTogether'),
 ])
-
-#: Alternative action name -> canonical name (e.g. ``TakingPhoto`` ->
-#: ``Photo``), derived from :data:`H36M_ACTIONS`.
-H36M_ACTION_ALIASES: Dict[str, str] = {
-    alias: names[0]
-    for names in H36M_ACTIONS.values() for alias in names[1:]
-}
 
 
 def _split_key(key: str) -> Tuple[str, str]:
@@ -103,12 +87,9 @@ def format_h36m_table(metrics: Dict[str, float],
 
     cells = []
     values = []
-    for names in H36M_ACTIONS.values():
-        present = [actions[n] for n in names if n in actions]
-        if present:
-            # Aliases of one action are normally never both present (each
-            # subject uses one spelling); if they are, show their mean.
-            value = float(np.mean(present))
+    for name in H36M_TABLE_COLUMNS.values():
+        if name in actions:
+            value = float(actions[name])
             values.append(value)
             cells.append(f'{value:.{precision}f}')
         else:
@@ -123,7 +104,7 @@ def format_h36m_table(metrics: Dict[str, float],
 
     if row_name is None:
         row_name = prefix or metric
-    columns = ['Method'] + list(H36M_ACTIONS) + ['Avg']
+    columns = ['Method'] + list(H36M_TABLE_COLUMNS) + ['Avg']
     lines = [
         '| ' + ' | '.join(columns) + ' |',
         '|' + '|'.join(['---'] + ['---:'] * (len(columns) - 1)) + '|',
@@ -146,7 +127,7 @@ def format_h36m_tables(metrics: Dict[str, float],
             _split_key(key)[0] for key in metrics
             if _split_key(key)[1].startswith(head)
             and not _split_key(key)[1].endswith('_avg')})
-        known = {n for names in H36M_ACTIONS.values() for n in names}
+        known = set(H36M_TABLE_COLUMNS.values())
         for prefix in prefixes:
             at = f'{prefix}/' if prefix else ''
             actions = {

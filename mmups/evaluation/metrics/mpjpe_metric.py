@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmpose.evaluation.metrics import MPJPE
 
+from mmups.datasets.converters.h36m import H36M_ACTION_ALIASES
 from mmups.registry import METRICS
-from ..functional.h36m_table import H36M_ACTION_ALIASES
 
 #: Suffix of the action-averaged error (``MPJPE_avg``).
 ACTION_MEAN = 'avg'
@@ -40,9 +40,10 @@ class MPJPEMetric(MPJPE):
             into millimetres, 1 keeps the input units.
         per_action: also report one error per action.
         action_aliases: action name -> the name it is reported under; by
-            default Human3.6M's ``TakingPhoto`` -> ``Photo`` and
-            ``WalkingDog`` -> ``WalkDog``, so that each action has one exact
-            (frame-weighted) entry. None keeps MMPose's names.
+            default the Human3.6M class names of the converters
+            (``H36M_ACTION_ALIASES``: ``Photo`` -> ``TakingPhoto``,
+            ``WalkingDog`` -> ``WalkDog``), so that each action has one
+            exact (frame-weighted) entry. ``{}`` keeps MMPose's names.
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: prefix of the output names.
         skip_list: ``'<subject>_<action>'`` entries to skip (MMPose's).
@@ -129,7 +130,7 @@ def _set_aside_degenerate(results: List[dict], eps: float = 1e-12):
 
     Returns:
         (results, errors): results with those frames' predictions replaced,
-        and per result the (F, J) Procrustes errors of the replaced frames
+        and per result the (F, V) Procrustes errors of the replaced frames
         (zeros elsewhere), or None where no frame was replaced.
     """
     out, errors = [], []

@@ -46,7 +46,7 @@ class UPS(BaseModel):
     Predictions are written where MMAction2's ``AccMetric`` and MMPose's
     ``MPJPE`` read them: ``pred_score`` (softmax of the first decoding step
     over the sample's label set) and ``pred_label`` for AR/EAP;
-    ``pred_instances.keypoints`` (F, J, 3) for PE. ``pred_tokens`` holds the
+    ``pred_instances.keypoints`` (F, V, 3) for PE. ``pred_tokens`` holds the
     decoded sequence.
 
     Args:

@@ -41,7 +41,7 @@ class ChannelTopologyConv(nn.Module):
     Args:
         in_channels: C_in.
         out_channels: C_out.
-        num_subsets: K, number of adjacency subsets (3 for the spatial mode:
+        num_subsets: n_sub, number of adjacency subsets (3 for the spatial mode:
             identity, inward, outward).
         rel_reduction: channel reduction of the relation branch.
     """
@@ -61,16 +61,16 @@ class ChannelTopologyConv(nn.Module):
         self.alpha = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: Tensor, A: Tensor) -> Tensor:
-        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        """x: (N, C_in, T, V); A: (n_sub, V, V) -> (N, C_out, T, V)."""
         n, _, t, v = x.shape
         k = self.num_subsets
         pooled = x.mean(2, keepdim=True)  # (N, C_in, 1, V)
-        q = self.query(pooled).squeeze(2)  # (N, K*R, V)
+        q = self.query(pooled).squeeze(2)  # (N, n_sub*R, V)
         kk = self.key(pooled).squeeze(2)
-        rel = torch.tanh(q.unsqueeze(-1) - kk.unsqueeze(-2))  # (N, K*R, V, V)
-        refine = self.expand(rel).view(n, k, -1, v, v)  # (N, K, C_out, V, V)
+        rel = torch.tanh(q.unsqueeze(-1) - kk.unsqueeze(-2))  # (N, n_sub*R, V, V)
+        refine = self.expand(rel).view(n, k, -1, v, v)  # (N, n_sub, C_out, V, V)
         topo = A.view(1, k, 1, v, v) + self.alpha * refine
-        value = self.value(x).view(n, k, -1, t, v)  # (N, K, C_out, T, V)
+        value = self.value(x).view(n, k, -1, t, v)  # (N, n_sub, C_out, T, V)
         # out[n, c, t, u] = sum_k sum_v topo[n, k, c, u, v] * value[n, k, c, t, v]
         return torch.einsum('nkcuv,nkctv->nctu', topo, value)
 
@@ -88,7 +88,7 @@ class GraphConvUnit(nn.Module):
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor, A: Tensor) -> Tensor:
-        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        """x: (N, C_in, T, V); A: (n_sub, V, V) -> (N, C_out, T, V)."""
         return self.act(self.norm(self.conv(x, A)) + self.down(x))
 
 
@@ -149,7 +149,7 @@ class TCNGCNUnit(nn.Module):
         in_channels: C_in.
         out_channels: C_out.
         residual: add the (projected) input to the output.
-        num_subsets: K adjacency subsets.
+        num_subsets: n_sub adjacency subsets.
         norm_cfg: mmcv normalisation config.
     """
 
@@ -166,7 +166,7 @@ class TCNGCNUnit(nn.Module):
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor, A: Tensor) -> Tensor:
-        """x: (N, C_in, T, V); A: (K, V, V) -> (N, C_out, T, V)."""
+        """x: (N, C_in, T, V); A: (n_sub, V, V) -> (N, C_out, T, V)."""
         y = self.tcn(self.gcn(x, A))
         if self.residual is not None:
             y = y + self.residual(x)

@@ -26,7 +26,7 @@ class TaskGrammar:
         vocabulary: the model's ``UnifiedVocabulary``.
         tasks: task name of each of the N samples.
         label_sets: label set name of each sample (None for kinds without).
-        num_joints: joints J of each sample's output (its layout's V).
+        num_joints: joints V of each sample's layout.
         num_pose_frames: F, target frames per pose output.
     """
 
@@ -156,7 +156,7 @@ class TaskGrammar:
             probs, window=window, axis=axes.clamp(min=0))
 
     def pose_target(self, i: int, sample) -> Tensor:
-        """Sample i's pose target (F, J, 3), read by its kind and checked
+        """Sample i's pose target (F, V, 3), read by its kind and checked
         against its layout and the model's target frames."""
         kind = self.task_kinds[i]
         target = kind.target(sample).to(self.eot_ids.device)
@@ -218,7 +218,7 @@ class TaskGrammar:
     def decode_pose(self, i: int, tokens: Tensor,
                     coords: Optional[Tensor] = None,
                     root_index: Optional[int] = None) -> Tensor:
-        """Sample i's decoded output -> 3D joints (F, J, 3).
+        """Sample i's decoded output -> 3D joints (F, V, 3).
 
         Args:
             i: the sample.

@@ -296,10 +296,10 @@ class TextEncoder:
         """Embed prompts.
 
         Args:
-            prompts: K text prompts.
+            prompts: n text prompts.
 
         Returns:
-            Float32 CPU tensor (K, D), one pooled embedding per prompt.
+            Float32 CPU tensor (n, D), one pooled embedding per prompt.
         """
         if isinstance(prompts, str):
             raise TypeError('embed() takes a list of prompts, not one string')

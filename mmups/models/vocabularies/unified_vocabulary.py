@@ -476,7 +476,7 @@ class UnifiedVocabulary(nn.Module):
         return list(self._label_names[label_set])
 
     def num_classes(self, label_set: str) -> int:
-        """Number of classes K of a label set."""
+        """Number of classes n_cls of a label set."""
         self._check_label_set(label_set)
         return len(self._label_names[label_set])
 
@@ -485,7 +485,7 @@ class UnifiedVocabulary(nn.Module):
         """Vocabulary ids of a label set's classes.
 
         Returns:
-            LongTensor (K,): entry ``k`` is the token id of class ``k``.
+            LongTensor (n_cls,): entry ``k`` is the token id of class ``k``.
 
         Raises:
             KeyError: for an unknown label set (lists the known ones).
@@ -621,7 +621,7 @@ class UnifiedVocabulary(nn.Module):
             class_names: its class names, in label order.
 
         Returns:
-            LongTensor (K,): the token id of each class.
+            LongTensor (n_cls,): the token id of each class.
 
         Raises:
             ValueError: an existing label set name, or empty / repeated

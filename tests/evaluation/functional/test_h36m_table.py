@@ -1,10 +1,12 @@
 """format_h36m_table: the paper's Tables 3-4 layout."""
 import pytest
 
-from mmups.evaluation import H36M_ACTIONS, format_h36m_table
+from mmups.datasets.converters.h36m import H36M_ACTIONS
+from mmups.evaluation import H36M_TABLE_COLUMNS, format_h36m_table
 
 NAMES = ['Directions', 'Discussion', 'Eating', 'Greeting', 'Phoning',
-         'Photo', 'Posing', 'Purchases', 'Sitting', 'SittingDown', 'Smoking',
+         'TakingPhoto', 'Posing', 'Purchases', 'Sitting', 'SittingDown',
+         'Smoking',
          'Waiting', 'WalkDog', 'Walking', 'WalkTogether']
 
 
@@ -32,7 +34,7 @@ def test_missing_actions_aliases_and_other_metrics():
     row = format_h36m_table(metrics, metric='P-MPJPE',
                             precision=2).splitlines()[2]
     cells = [c.strip() for c in row.strip('|').split('|')]
-    columns = list(H36M_ACTIONS)
+    columns = list(H36M_TABLE_COLUMNS)
     assert cells[0] == 'P-MPJPE'
     assert cells[1 + columns.index('Photo')] == '40.00'
     assert cells[1 + columns.index('Walk')] == '20.00'
@@ -78,3 +80,7 @@ def test_all_tables_of_a_test_run():
     assert other == ('pe3d/demo MPJPE per action:\nBow 10.0, Jump 20.0 '
                      '(action mean 15.0)\nMPJPE over all frames '
                      '(frame-weighted): 12.0')
+
+
+def test_the_columns_are_the_dataset_classes():
+    assert sorted(H36M_TABLE_COLUMNS.values()) == sorted(H36M_ACTIONS)
