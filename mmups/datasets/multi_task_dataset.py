@@ -167,7 +167,17 @@ class MultiTaskDataset(Dataset):
 
     def __getitem__(self, idx: int) -> Any:
         task, local_idx = self.locate(idx)
-        return self.datasets[task][local_idx]
+        data = self.datasets[task][local_idx]
+        sample = data.get('data_samples') if isinstance(data, dict) else None
+        packed = getattr(sample, 'metainfo', {}).get('task', task)
+        if packed != task:
+            # The metric routes samples by their task but counts them by
+            # the dataset they come from: they must agree.
+            raise ValueError(
+                f'Sample {local_idx} of the dataset of task {task!r} was '
+                f'packed as task {packed!r} (its pipeline\'s PackUPSInputs); '
+                'it would be counted under the wrong task.')
+        return data
 
     def __repr__(self) -> str:
         if self._fully_initialized:

@@ -7,6 +7,7 @@ from .layouts import (BUILTIN_LAYOUTS, CANONICAL_JOINTS, CANONICAL_LAYOUT,
 __all__ = [
     'CANONICAL_JOINTS', 'CANONICAL_LAYOUT', 'BUILTIN_LAYOUTS',
     'SkeletonLayout', 'get_layout', 'infer_layout',
-    'list_layouts', 'register_layout', 'layouts_with_num_joints', 'convert_layout',
+    'list_layouts', 'register_layout', 'layouts_with_num_joints',
+    'convert_layout',
     'centre_on_root', 'flip_sequence', 'flip_pose3d', 'root_of'
 ]

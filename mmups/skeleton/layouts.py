@@ -109,7 +109,8 @@ class SkeletonLayout:
                                  center=self.center), mode=mode)
 
     def adjacency(self, mode: str = 'spatial') -> np.ndarray:
-        """(n_sub, V, V) normalised adjacency subsets (identity, inward, outward)."""
+        """(n_sub, V, V) normalised adjacency subsets (identity, inward,
+        outward)."""
         return self.graph(mode).A.astype(np.float32)
 
 

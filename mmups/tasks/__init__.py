@@ -2,6 +2,7 @@
 :mod:`mmups.tasks.base`)."""
 from .base import (PAPER_TASKS, TaskKind, get_task_kind, list_task_kinds,
                    task_index, task_kind)
+from .config_check import TaskConfigError, check_task_config
 from .early_prediction import EarlyActionPrediction
 from .pose_lifting import PoseLifting
 from .recognition import ActionRecognition
@@ -9,5 +10,5 @@ from .recognition import ActionRecognition
 __all__ = [
     'TaskKind', 'ActionRecognition', 'EarlyActionPrediction', 'PoseLifting',
     'get_task_kind', 'list_task_kinds', 'task_kind', 'task_index',
-    'PAPER_TASKS'
+    'PAPER_TASKS', 'check_task_config', 'TaskConfigError'
 ]
