@@ -19,7 +19,7 @@ import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
 from mmups.evaluation.functional import format_h36m_tables
-from mmups.tasks import check_task_config
+from mmups.tasks import resolve_tasks
 from mmups.utils import (apply_launch_options, atomic_open,
                          enable_config_text_cache, limit_heap_fragmentation,
                          parse_launch_args, register_all_modules,
@@ -46,6 +46,7 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     apply_launch_options(cfg, args.config, args.launcher, args.work_dir,
                          args.cfg_options)
+    resolve_tasks(cfg)  # the parts its task declarations define; checked
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not '
                                 'exist.')
@@ -62,7 +63,6 @@ def main(argv=None) -> dict:
     setup_cpu_launch(cfg)  # gloo, and mmengine's launcher, without CUDA
     if cfg.get('demo_data'):  # generated on first use
         prepare_demo_data(**cfg.demo_data)
-    check_task_config(cfg)  # the parts that name the tasks must agree
     check_data_files(cfg)  # names a missing file and its data/README section
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

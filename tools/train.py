@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
 from mmups.datasets.demo_data import prepare_demo_data
-from mmups.tasks import check_task_config
+from mmups.tasks import resolve_tasks
 from mmups.utils import (apply_launch_options, enable_config_text_cache,
                          limit_heap_fragmentation, parse_launch_args,
                          register_all_modules, setup_cpu_launch)
@@ -76,7 +76,7 @@ def main(argv=None) -> None:
     setup_cpu_launch(cfg)  # gloo, and mmengine's launcher, without CUDA
     if cfg.get('demo_data'):  # generated on first use
         prepare_demo_data(**cfg.demo_data)
-    check_task_config(cfg)  # the parts that name the tasks must agree
+    resolve_tasks(cfg)  # the parts its task declarations define; checked
     check_data_files(cfg)  # names a missing file and its data/README section
     runner = Runner.from_cfg(cfg)
     runner.train()

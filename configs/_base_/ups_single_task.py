@@ -1,7 +1,8 @@
 # Shared by the single-task UPS configs (configs/ups/ups_separate_*.py): the joint
 # model's config and optimisation with one task's data. A config that
-# inherits it sets model.tasks, its task's datasets and metric, and the
-# task's key in batch_sizes / task_order.
+# inherits it declares its one task (tasks = dict(<task>=<declaration>),
+# see mmups/tasks/declaration.py): the model's tasks, the loaders' datasets
+# and batch sizes and the metric follow from it.
 #
 # The single-task baseline of the joint model (configs/ups/ups_all.py) uses
 # the same batch of 32 samples per GPU for the task and as many updates of

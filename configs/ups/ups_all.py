@@ -21,47 +21,32 @@ _base_ = [
     '../_base_/datasets/ntu60_xsub_3d.py',
 ]
 
-tasks = ('pe3d', 'ar2d', 'eap3d', 'ar3d')  # the paper's rotation
-model = dict(tasks=tasks)
-batch_sizes = dict(pe3d=32, ar2d=32, eap3d=32, ar3d=32)  # per GPU
+# The paper's tasks in its rotation, each declared once: the model's tasks,
+# the loaders, the batch sampler (32 samples per task and GPU) and the
+# metric follow (mmups.tasks.resolve_tasks).
+tasks = dict(
+    pe3d={{_base_.h36m_cpn_pe3d}},
+    ar2d={{_base_.kinetics400_openpose18_2d}},
+    eap3d={{_base_.ntu60_xsub_eap3d}},
+    ar3d={{_base_.ntu60_xsub_3d}})
 
 train_dataloader = dict(
     batch_size=128,  # per GPU and rotation, for auto_scale_lr only
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='MultiTaskBatchSampler', batch_sizes=batch_sizes,
-                       task_order=tasks),
+    batch_sampler=dict(type='MultiTaskBatchSampler'),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='MultiTaskDataset',
-        datasets=dict(
-            pe3d={{_base_.h36m_cpn_pe3d_train}},
-            ar2d={{_base_.kinetics400_openpose18_2d_train}},
-            eap3d={{_base_.ntu60_xsub_eap3d_train}},
-            ar3d={{_base_.ntu60_xsub_3d_train}})))
+    dataset=dict(type='MultiTaskDataset'))
 val_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    batch_sampler=dict(type='MultiTaskBatchSampler', batch_sizes=batch_sizes,
-                       task_order=tasks, rotations_per_epoch='once'),
+    batch_sampler=dict(type='MultiTaskBatchSampler',
+                       rotations_per_epoch='once'),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='MultiTaskDataset',
-        datasets=dict(
-            pe3d={{_base_.h36m_cpn_pe3d_test}},
-            ar2d={{_base_.kinetics400_openpose18_2d_test}},
-            eap3d={{_base_.ntu60_xsub_eap3d_test}},
-            ar3d={{_base_.ntu60_xsub_3d_test}})))
+    dataset=dict(type='MultiTaskDataset'))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='MultiTaskMetric',
-    task_metrics=dict(
-        pe3d={{_base_.h36m_cpn_pe3d_metric}},
-        ar2d={{_base_.kinetics400_openpose18_2d_metric}},
-        eap3d={{_base_.ntu60_xsub_eap3d_metric}},
-        ar3d={{_base_.ntu60_xsub_3d_metric}}))
+val_evaluator = dict(type='MultiTaskMetric')
 test_evaluator = val_evaluator

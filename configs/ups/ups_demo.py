@@ -11,12 +11,10 @@ _base_ = [
 
 demo_data = dict(root='data/ups_demo', seed=0)
 data_root = 'data/ups_demo'
-tasks = ('pe3d', 'ar2d', 'eap3d', 'ar3d')  # the paper's rotation
 clip_len = 32
 eap_ratios = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 model = dict(
-    tasks=tasks,
     tokenizer=dict(hidden_channels=32, embed_dims=16),
     encoder=dict(embed_dims=16, task_dims=64, num_heads=4, mlp_ratio=1.0,
                  drop=0.0),
@@ -31,8 +29,9 @@ model_wrapper_cfg = dict(
 label_set_sizes = dict(_delete_=True, demo=8)
 
 
-def action_pipeline(task, layout, normalize, test_mode, ratios=None):
-    """MMAction2 skeleton pipeline ending in PackUPSInputs.
+def action_pipeline(normalize, test_mode, ratios=None):
+    """MMAction2 skeleton pipeline ending in PackUPSInputs (its task, layout,
+    label set and dataset name come from the task's declaration).
 
     The dataset is built in MMAction2's scope (``_scope_='mmaction'``), so
     its transforms are MMAction2's by plain name and mmups transforms are
@@ -45,21 +44,18 @@ def action_pipeline(task, layout, normalize, test_mode, ratios=None):
         dict(type='UniformSampleFrames', clip_len=clip_len,
              test_mode=test_mode),
         dict(type='PoseDecode'),
-        dict(type='mmups.PackUPSInputs', task=task, layout=layout,
-             label_set='demo', dataset='demo')]
+        dict(type='mmups.PackUPSInputs')]
 
 
-def action_set(task, split, test_mode, ratios=None):
-    """The demo dataset of one task and split."""
-    is_2d = task == 'ar2d'
+def action_set(dims, split, test_mode, ratios=None):
+    """The demo dataset of the 2D or 3D clips (``dims``) of one split."""
     return dict(
         type='PoseDataset', _scope_='mmaction',
-        ann_file=f'{data_root}/demo_{"2d" if is_2d else "3d"}.pkl',
+        ann_file=f'{data_root}/demo_{dims}.pkl',
         split=split, test_mode=test_mode,
-        pipeline=action_pipeline(task, 'coco' if is_2d else 'nturgb+d',
-                                 'PreNormalize2D' if is_2d else 'PreNormalize3D',
-                                 test_mode,
-                                 ratios))
+        pipeline=action_pipeline(
+            'PreNormalize2D' if dims == '2d' else 'PreNormalize3D',
+            test_mode, ratios))
 
 
 # Pose estimation: MMPose's Human36mDataset on the demo's Human3.6M-style
@@ -84,57 +80,53 @@ def pose_set(split, test_mode):
             dict(type='RandomFlipAroundRoot', keypoints_flip_cfg=dict(),
                  target_flip_cfg=dict())]) + [
             dict(type='GenerateTarget', encoder=lifting_codec),
-            dict(type='mmups.PackUPSInputs', task='pe3d', layout='h36m',
-                 dataset='demo_h36m')])
+            dict(type='mmups.PackUPSInputs')])
 
 
-batch_sizes = dict(pe3d=16, ar2d=16, eap3d=16, ar3d=16)
+acc_metric = dict(type='AccMetric', _scope_='mmaction',
+                  metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+                  metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
+demo_actions = dict(label_set='demo', dataset_name='demo', batch_size=16)
+# Each task once, in the paper's rotation (mmups.tasks.resolve_tasks fills
+# the model's tasks, the loaders, the batch sampler and the metric).
+tasks = dict(
+    pe3d=dict(kind='pose_lifting', layout='h36m', dataset_name='demo_h36m',
+              batch_size=16, train=pose_set('train', False),
+              val=pose_set('val', True),
+              metric=[dict(type='MPJPEMetric', mode='mpjpe'),
+                      dict(type='MPJPEMetric', mode='p-mpjpe')]),
+    ar2d=dict(kind='recognition', layout='coco', **demo_actions,
+              train=action_set('2d', 'train', False),
+              val=action_set('2d', 'val', True), metric=acc_metric),
+    eap3d=dict(kind='early_prediction', layout='nturgb+d', **demo_actions,
+               train=action_set('3d', 'train', False, eap_ratios),
+               # Every validation clip once per observation ratio.
+               val=dict(type='ConcatDataset', datasets=[
+                   action_set('3d', 'val', True, r) for r in eap_ratios]),
+               metric=dict(type='EarlyPredictionMetric')),
+    ar3d=dict(kind='recognition', layout='nturgb+d', **demo_actions,
+              train=action_set('3d', 'train', False),
+              val=action_set('3d', 'val', True), metric=acc_metric))
+
 train_dataloader = dict(
     batch_size=16,  # the per-iteration batch, for auto_scale_lr only
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='MultiTaskBatchSampler', batch_sizes=batch_sizes,
-                       task_order=tasks),
+    batch_sampler=dict(type='MultiTaskBatchSampler'),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='MultiTaskDataset',
-        datasets=dict(
-            pe3d=pose_set('train', False),
-            ar2d=action_set('ar2d', 'train', False),
-            eap3d=action_set('eap3d', 'train', False, eap_ratios),
-            ar3d=action_set('ar3d', 'train', False))))
-
+    dataset=dict(type='MultiTaskDataset'))
 val_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    batch_sampler=dict(type='MultiTaskBatchSampler', batch_sizes=batch_sizes,
-                       task_order=tasks, rotations_per_epoch='once'),
+    batch_sampler=dict(type='MultiTaskBatchSampler',
+                       rotations_per_epoch='once'),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='MultiTaskDataset',
-        datasets=dict(
-            pe3d=pose_set('val', True),
-            ar2d=action_set('ar2d', 'val', True),
-            # Every validation clip once per observation ratio.
-            eap3d=dict(type='ConcatDataset', datasets=[
-                action_set('eap3d', 'val', True, r) for r in eap_ratios]),
-            ar3d=action_set('ar3d', 'val', True))))
+    dataset=dict(type='MultiTaskDataset'))
 test_dataloader = val_dataloader
-
-acc_metric = dict(type='AccMetric', _scope_='mmaction',
-                  metric_list=('top_k_accuracy', 'mean_class_accuracy'),
-                  metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
-val_evaluator = dict(
-    type='MultiTaskMetric',
-    task_metrics=dict(
-        pe3d=[dict(type='MPJPEMetric', mode='mpjpe'),
-              dict(type='MPJPEMetric', mode='p-mpjpe')],
-        ar2d=acc_metric,
-        eap3d=dict(type='EarlyPredictionMetric'),
-        ar3d=acc_metric))
+val_evaluator = dict(type='MultiTaskMetric')
 test_evaluator = val_evaluator
 
 max_iters = 600

@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mmups.registry import MODELS
+from mmups.tasks import resolve_tasks
 from mmups.utils import register_all_modules
 
 
@@ -48,6 +49,7 @@ def init_model(config: Union[str, Config],
     cfg = _load_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    resolve_tasks(cfg)  # the model's tasks may come from the declarations
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         if not osp.isfile(checkpoint):

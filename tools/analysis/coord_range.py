@@ -18,7 +18,7 @@ from mmengine.config import Config, DictAction
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.codecs import CoordinateQuantizer
 from mmups.registry import DATASETS
-from mmups.tasks import get_task_kind
+from mmups.tasks import get_task_kind, resolve_tasks
 from mmups.utils import register_all_modules
 
 
@@ -42,6 +42,7 @@ def main(argv: Optional[List[str]] = None) -> np.ndarray:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    resolve_tasks(cfg)
     datasets = cfg.train_dataloader.dataset.datasets
     tasks = [t for t in datasets if get_task_kind(t).emits_coordinates]
     task = args.task or (tasks[0] if tasks else None)

@@ -13,10 +13,11 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   h36m_gt_pe3d          the task declaration (kind, layout, label set, datasets, metric)
 #   h36m_gt_pe3d_train    dataset config of the training split
 #   h36m_gt_pe3d_test     dataset config of the evaluation split (val = test)
 #   h36m_gt_pe3d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.h36m_gt_pe3d_train}} in an experiment config.
+# Use them as tasks = dict(pe3d={{_base_.h36m_gt_pe3d}}) in an experiment config.
 
 h36m_gt_pe3d_data_root = 'data/h36m/'
 h36m_gt_pe3d_seq_len = 27
@@ -29,10 +30,7 @@ h36m_gt_pe3d_codec = dict(
     reshape_keypoints=False)  # keep (T, V, 2) joints for the tokenizer
 h36m_gt_pe3d_pipeline = [
     dict(type='GenerateTarget', encoder=h36m_gt_pe3d_codec),
-    dict(type='mmups.PackUPSInputs',
-         task='pe3d',
-         layout='h36m',
-         dataset='h36m_gt'),
+    dict(type='mmups.PackUPSInputs'),
 ]
 # Training adds MMPose's flip augmentation for lifting: the 2D window and
 # the 3D target mirrored about the pelvis (the model's flip test undoes the
@@ -70,3 +68,15 @@ h36m_gt_pe3d_metric = [
     dict(type='MPJPEMetric', mode='p-mpjpe'),
     dict(type='MPJPEMetric', mode='n-mpjpe'),
 ]
+
+# The task declaration (configs name it under a task of kind 'pose_lifting',
+# e.g. tasks = dict(pe3d={{_base_.h36m_gt_pe3d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+h36m_gt_pe3d = dict(
+    kind='pose_lifting',
+    layout='h36m',
+    dataset_name='h36m_gt',
+    batch_size=32,
+    train=h36m_gt_pe3d_train,
+    val=h36m_gt_pe3d_test,
+    metric=h36m_gt_pe3d_metric)

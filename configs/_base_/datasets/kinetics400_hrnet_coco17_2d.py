@@ -17,18 +17,15 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   kinetics400_hrnet_coco17_2d          the task declaration (kind, layout, label set, datasets, metric)
 #   kinetics400_hrnet_coco17_2d_train    dataset config of the training split
 #   kinetics400_hrnet_coco17_2d_test     dataset config of the evaluation split (val = test)
 #   kinetics400_hrnet_coco17_2d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.kinetics400_hrnet_coco17_2d_train}} in an experiment config.
+# Use them as tasks = dict(ar2d={{_base_.kinetics400_hrnet_coco17_2d}}) in an experiment config.
 
 kinetics400_hrnet_coco17_2d_ann_file = 'data/skeleton/k400_2d.pkl'
 kinetics400_hrnet_coco17_2d_clip_len = 100
-kinetics400_hrnet_coco17_2d_pack = dict(type='mmups.PackUPSInputs',
-                                        task='ar2d',
-                                        layout='coco',
-                                        label_set='kinetics400_mmaction',
-                                        dataset='kinetics400_hrnet_coco17')
+kinetics400_hrnet_coco17_2d_pack = dict(type='mmups.PackUPSInputs')
 
 kinetics400_hrnet_coco17_2d_train = dict(
     type='PoseDataset',
@@ -67,3 +64,16 @@ kinetics400_hrnet_coco17_2d_metric = dict(
     _scope_='mmaction',
     metric_list=('top_k_accuracy', 'mean_class_accuracy'),
     metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
+
+# The task declaration (configs name it under a task of kind 'recognition',
+# e.g. tasks = dict(ar2d={{_base_.kinetics400_hrnet_coco17_2d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+kinetics400_hrnet_coco17_2d = dict(
+    kind='recognition',
+    layout='coco',
+    label_set='kinetics400_mmaction',
+    dataset_name='kinetics400_hrnet_coco17',
+    batch_size=32,
+    train=kinetics400_hrnet_coco17_2d_train,
+    val=kinetics400_hrnet_coco17_2d_test,
+    metric=kinetics400_hrnet_coco17_2d_metric)

@@ -8,18 +8,15 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   kinetics400_openpose18_2d          the task declaration (kind, layout, label set, datasets, metric)
 #   kinetics400_openpose18_2d_train    dataset config of the training split
 #   kinetics400_openpose18_2d_test     dataset config of the evaluation split (val = test)
 #   kinetics400_openpose18_2d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.kinetics400_openpose18_2d_train}} in an experiment config.
+# Use them as tasks = dict(ar2d={{_base_.kinetics400_openpose18_2d}}) in an experiment config.
 
 kinetics400_openpose18_2d_ann_file = 'data/kinetics400/k400_openpose18_2d.pkl'
 kinetics400_openpose18_2d_clip_len = 100
-kinetics400_openpose18_2d_pack = dict(type='mmups.PackUPSInputs',
-                                      task='ar2d',
-                                      layout='openpose',
-                                      label_set='kinetics400',
-                                      dataset='kinetics400_openpose18')
+kinetics400_openpose18_2d_pack = dict(type='mmups.PackUPSInputs')
 
 kinetics400_openpose18_2d_train = dict(
     type='PoseDataset',
@@ -54,3 +51,16 @@ kinetics400_openpose18_2d_metric = dict(
     _scope_='mmaction',
     metric_list=('top_k_accuracy', 'mean_class_accuracy'),
     metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
+
+# The task declaration (configs name it under a task of kind 'recognition',
+# e.g. tasks = dict(ar2d={{_base_.kinetics400_openpose18_2d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+kinetics400_openpose18_2d = dict(
+    kind='recognition',
+    layout='openpose',
+    label_set='kinetics400',
+    dataset_name='kinetics400_openpose18',
+    batch_size=32,
+    train=kinetics400_openpose18_2d_train,
+    val=kinetics400_openpose18_2d_test,
+    metric=kinetics400_openpose18_2d_metric)

@@ -5,18 +5,15 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   ntu120_xsub_3d          the task declaration (kind, layout, label set, datasets, metric)
 #   ntu120_xsub_3d_train    dataset config of the training split
 #   ntu120_xsub_3d_test     dataset config of the evaluation split (val = test)
 #   ntu120_xsub_3d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.ntu120_xsub_3d_train}} in an experiment config.
+# Use them as tasks = dict(ar3d={{_base_.ntu120_xsub_3d}}) in an experiment config.
 
 ntu120_xsub_3d_ann_file = 'data/ntu/ntu120_3d.pkl'
 ntu120_xsub_3d_clip_len = 100
-ntu120_xsub_3d_pack = dict(type='mmups.PackUPSInputs',
-                           task='ar3d',
-                           layout='nturgb+d',
-                           label_set='ntu120',
-                           dataset='ntu120_xsub')
+ntu120_xsub_3d_pack = dict(type='mmups.PackUPSInputs')
 
 ntu120_xsub_3d_train = dict(type='PoseDataset',
                             _scope_='mmaction',
@@ -48,3 +45,16 @@ ntu120_xsub_3d_metric = dict(
     _scope_='mmaction',
     metric_list=('top_k_accuracy', 'mean_class_accuracy'),
     metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
+
+# The task declaration (configs name it under a task of kind 'recognition',
+# e.g. tasks = dict(ar3d={{_base_.ntu120_xsub_3d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+ntu120_xsub_3d = dict(
+    kind='recognition',
+    layout='nturgb+d',
+    label_set='ntu120',
+    dataset_name='ntu120_xsub',
+    batch_size=32,
+    train=ntu120_xsub_3d_train,
+    val=ntu120_xsub_3d_test,
+    metric=ntu120_xsub_3d_metric)

@@ -5,18 +5,15 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   ntu60_xsub_3d          the task declaration (kind, layout, label set, datasets, metric)
 #   ntu60_xsub_3d_train    dataset config of the training split
 #   ntu60_xsub_3d_test     dataset config of the evaluation split (val = test)
 #   ntu60_xsub_3d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.ntu60_xsub_3d_train}} in an experiment config.
+# Use them as tasks = dict(ar3d={{_base_.ntu60_xsub_3d}}) in an experiment config.
 
 ntu60_xsub_3d_ann_file = 'data/ntu/ntu60_3d.pkl'
 ntu60_xsub_3d_clip_len = 100
-ntu60_xsub_3d_pack = dict(type='mmups.PackUPSInputs',
-                          task='ar3d',
-                          layout='nturgb+d',
-                          label_set='ntu60',
-                          dataset='ntu60_xsub')
+ntu60_xsub_3d_pack = dict(type='mmups.PackUPSInputs')
 
 ntu60_xsub_3d_train = dict(type='PoseDataset',
                            _scope_='mmaction',
@@ -49,3 +46,16 @@ ntu60_xsub_3d_metric = dict(type='AccMetric',
                                          'mean_class_accuracy'),
                             metric_options=dict(top_k_accuracy=dict(topk=(1,
                                                                           5))))
+
+# The task declaration (configs name it under a task of kind 'recognition',
+# e.g. tasks = dict(ar3d={{_base_.ntu60_xsub_3d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+ntu60_xsub_3d = dict(
+    kind='recognition',
+    layout='nturgb+d',
+    label_set='ntu60',
+    dataset_name='ntu60_xsub',
+    batch_size=32,
+    train=ntu60_xsub_3d_train,
+    val=ntu60_xsub_3d_test,
+    metric=ntu60_xsub_3d_metric)

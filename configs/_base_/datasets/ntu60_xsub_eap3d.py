@@ -5,10 +5,11 @@
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
+#   ntu60_xsub_eap3d          the task declaration (kind, layout, label set, datasets, metric)
 #   ntu60_xsub_eap3d_train    dataset config of the training split
 #   ntu60_xsub_eap3d_test     dataset config of the evaluation split (val = test)
 #   ntu60_xsub_eap3d_metric   metric config(s) of the task, for MultiTaskMetric
-# Use them as {{_base_.ntu60_xsub_eap3d_train}} in an experiment config.
+# Use them as tasks = dict(eap3d={{_base_.ntu60_xsub_eap3d}}) in an experiment config.
 # Early prediction: in training each clip is cut to a random observation
 # ratio (its first 10%, 20%, ..., 100%); the test set holds every clip once
 # per ratio (ConcatDataset of one dataset per ratio), so that
@@ -17,11 +18,7 @@
 ntu60_xsub_eap3d_ann_file = 'data/ntu/ntu60_3d.pkl'
 ntu60_xsub_eap3d_clip_len = 100
 ntu60_xsub_eap3d_ratios = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-ntu60_xsub_eap3d_pack = dict(type='mmups.PackUPSInputs',
-                             task='eap3d',
-                             layout='nturgb+d',
-                             label_set='ntu60',
-                             dataset='ntu60_xsub')
+ntu60_xsub_eap3d_pack = dict(type='mmups.PackUPSInputs')
 
 ntu60_xsub_eap3d_train = dict(type='PoseDataset',
                               _scope_='mmaction',
@@ -56,3 +53,16 @@ ntu60_xsub_eap3d_test = dict(
              ]) for ratio in ntu60_xsub_eap3d_ratios
     ])
 ntu60_xsub_eap3d_metric = dict(type='EarlyPredictionMetric', topk=(1, 5))
+
+# The task declaration (configs name it under a task of kind 'early_prediction',
+# e.g. tasks = dict(eap3d={{_base_.ntu60_xsub_eap3d}})); its PackUPSInputs steps get
+# their task, layout, label set and dataset name from it. batch_size: per GPU.
+ntu60_xsub_eap3d = dict(
+    kind='early_prediction',
+    layout='nturgb+d',
+    label_set='ntu60',
+    dataset_name='ntu60_xsub',
+    batch_size=32,
+    train=ntu60_xsub_eap3d_train,
+    val=ntu60_xsub_eap3d_test,
+    metric=ntu60_xsub_eap3d_metric)

@@ -78,7 +78,6 @@ ups_test_cfg = dict(coord_readout='expectation', readout_window=None,
 # compute_unselected=True in the encoder and drop it, at 2x encoder cost).
 model = dict(
     type='UPS',
-    tasks=('pe3d', 'ar2d', 'eap3d', 'ar3d'),
     num_pose_frames=1,
     use_kv_cache=True,
     root_relative_lifting=True,
