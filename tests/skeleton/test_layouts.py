@@ -1,5 +1,7 @@
 """The one rule from joint counts to layouts, extended by register_layout;
 a registered layout changes no model's checkpoint."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
@@ -80,3 +82,28 @@ def test_registering_a_layout_changes_no_checkpoint(hand_layout, tmp_path):
     x = torch.from_numpy(np.random.default_rng(0).normal(
         size=(1, 1, 4, 21, 3)).astype(np.float32))
     assert hand.tokenize_layout(x, 'hand21').shape == (1, 1, 4, 21, 4)
+
+
+def test_the_layout_guide_runs():
+    """docs/adding_a_layout.md: its code registers a working layout."""
+    import re
+    root = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+    with open(osp.join(root, 'docs', 'adding_a_layout.md')) as f:
+        blocks = re.findall(r'```python\n(.*?)```', f.read(), re.S)
+    namespace = {}
+    try:
+        for block in blocks[:3]:  # name, connect, register
+            exec(block, namespace)
+        layout = namespace['mpii']
+        assert infer_layout(16, 2) == 'mpii'
+        assert layout.root_index == 6
+        assert [layout.joint_names[i] for i in layout.flip_indices][:3] == [
+            'left_ankle', 'left_knee', 'left_hip']
+        tok = JointTokenizer(hidden_channels=8, embed_dims=4,
+                             layouts=list(BUILTIN_LAYOUTS) + ['mpii'])
+        x = torch.zeros(1, 1, 4, 16, 2)
+        assert tok.tokenize_layout(
+            torch.nn.functional.pad(x, (0, 1)), 'mpii').shape == (
+                1, 1, 4, 16, 4)
+    finally:
+        layouts_module._LAYOUTS.pop('mpii', None)
