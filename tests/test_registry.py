@@ -9,7 +9,10 @@ from mmengine.registry import DefaultScope
 from mmups import registry
 
 #: Registries that mmups builds through mmengine's Runner machinery.
-CHILDREN = [name for name in registry.__all__ if name != 'KEYPOINT_CODECS']
+# KEYPOINT_CODECS is MMPose's child; TASKS (task kinds) has no mmengine
+# counterpart.
+CHILDREN = [name for name in registry.__all__
+            if name not in ('KEYPOINT_CODECS', 'TASKS')]
 
 CONFIG = """
 default_scope = 'mmups'
@@ -44,6 +47,12 @@ def test_children_of_mmengine(name):
     assert child.parent is getattr(mmengine_registry, name)
     assert child.parent.scope == 'mmengine'
     assert child.parent.children['mmups'] is child
+
+
+def test_task_kinds_registry():
+    assert registry.TASKS.scope == 'mmups' and registry.TASKS.parent is None
+    assert {'recognition', 'early_prediction', 'pose_lifting'} <= set(
+        registry.TASKS.module_dict)
 
 
 def test_keypoint_codecs_scope():

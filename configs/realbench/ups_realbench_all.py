@@ -8,9 +8,9 @@
 # the small quick files).
 _base_ = ['./_base_/ups_realbench.py']
 
-# Every batch holds one task, in the rotation of ./_base_/ups_realbench.py.
-tasks = {{_base_.joint_tasks}}
-model = dict(tasks=tasks)
+# Every batch holds one task, in the rotation of the declarations
+# (./_base_/realbench_data.py, ups_tasks).
+tasks = {{_base_.ups_tasks}}
 
 # 1000 updates per task (MMUPS_REALBENCH_ITERS_PER_TASK changes it: set by
 # tools/benchmarks/realbench.py); ups_realbench_separate_*.py give each task
@@ -27,11 +27,3 @@ param_scheduler = [
          end=max_iters, eta_min=0.0),
 ]
 default_hooks = dict(checkpoint=dict(interval=val_interval))
-
-train_dataloader = dict(batch_sampler=dict(task_order=tasks),
-                        dataset=dict(datasets={{_base_.ups_train_sets}}))
-val_dataloader = dict(batch_sampler=dict(task_order=tasks),
-                      dataset=dict(datasets={{_base_.ups_val_sets}}))
-test_dataloader = val_dataloader
-val_evaluator = dict(task_metrics={{_base_.ups_metrics}})
-test_evaluator = val_evaluator

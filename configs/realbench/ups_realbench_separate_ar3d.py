@@ -4,14 +4,4 @@
 #   python tools/train.py configs/realbench/ups_realbench_separate_ar3d.py
 _base_ = ['./_base_/ups_realbench_single_task.py']
 
-model = dict(tasks=('ar3d', ))
-batch_sampler = dict(task_order=('ar3d', ))
-train_dataloader = dict(
-    batch_sampler=batch_sampler,
-    dataset=dict(datasets=dict(ar3d={{_base_.ups_train_sets.ar3d}})))
-val_dataloader = dict(
-    batch_sampler=batch_sampler,
-    dataset=dict(datasets=dict(ar3d={{_base_.ups_val_sets.ar3d}})))
-test_dataloader = val_dataloader
-val_evaluator = dict(task_metrics=dict(ar3d={{_base_.ups_metrics.ar3d}}))
-test_evaluator = val_evaluator
+tasks = dict(ar3d={{_base_.ups_tasks.ar3d}})

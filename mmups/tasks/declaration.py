@@ -136,13 +136,22 @@ def resolve_tasks(cfg: Any) -> Any:
                         f'dataset, which tasks.{task} does not declare')
                 dataset['datasets'][task] = copy.deepcopy(part)
         for task, part in dataset['datasets'].items():
+            if isinstance(part, dict) and 'type' not in part:
+                raise TaskConfigError(
+                    f'task {task!r}: {loader_name}.dataset.datasets.{task} '
+                    'has no type (a partial override?): with task '
+                    f'declarations, override tasks.{task}.{split} instead, '
+                    f'e.g. --cfg-options tasks.{task}.{split}.indices=100')
             if task in decls:
                 _fill_packs(task, decls[task], part,
                             f'{loader_name}.dataset.datasets.{task}')
         sampler = loader.get('batch_sampler')
         if sampler and _type_is(sampler, 'MultiTaskBatchSampler'):
             loaded = list(dataset['datasets'])
-            if sampler.get('batch_sizes') is None:
+            # Without declared batch sizes the sampler takes the loader's
+            # batch_size for every task.
+            if sampler.get('batch_sizes') is None and any(
+                    'batch_size' in decls.get(t, {}) for t in loaded):
                 sampler['batch_sizes'] = _declared(
                     decls, loaded, 'batch_size',
                     f'{loader_name}.batch_sampler has no batch_sizes')

@@ -17,6 +17,7 @@ from mmengine.registry import DefaultScope
 from mmups.datasets.converters.realbench import prepare_realbench_data
 from mmups.registry import DATASETS, MODELS, TRANSFORMS
 from mmups.skeleton import get_layout
+from mmups.tasks import resolve_tasks
 
 CONFIGS = osp.abspath(
     osp.join(osp.dirname(__file__), '..', '..', 'configs', 'realbench'))
@@ -45,7 +46,7 @@ def load_cfg(vocab_cache, monkeypatch):
             monkeypatch.setenv('MMUPS_REALBENCH_ROOT', root)
         else:
             monkeypatch.delenv('MMUPS_REALBENCH_ROOT', raising=False)
-        cfg = Config.fromfile(path)
+        cfg = resolve_tasks(Config.fromfile(path))
         vocab = cfg.model.get('vocabulary')
         if vocab is not None:
             for name, labels in vocab.label_sets.items():
@@ -95,7 +96,7 @@ def test_model_builds(path, load_cfg, tmp_path, monkeypatch):
         else:
             assert model.tasks == tasks
         assert list(cfg.val_evaluator.task_metrics) == list(tasks)
-        assert cfg.train_dataloader.batch_sampler.task_order == tasks
+        assert tuple(cfg.train_dataloader.batch_sampler.task_order) == tasks
         assert set(model.vocabulary.label_set_names) == {'penn_action',
                                                          'h36m_actions'}
         blocks = 1 if name == 'ups_realbench_h1.py' else 2

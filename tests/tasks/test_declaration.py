@@ -94,3 +94,15 @@ def test_a_pipeline_that_contradicts_its_declaration():
             r"^task 'ar3d': train_dataloader.dataset.datasets has it, but "
             r'model.tasks')):
         resolve_tasks(cfg)
+
+
+def test_overrides_go_to_the_declaration():
+    cfg = Config.fromfile(DEMO)
+    cfg.merge_from_dict({'tasks.ar3d.val.split': 'train'})
+    resolve_tasks(cfg)
+    assert cfg.val_dataloader.dataset.datasets.ar3d.split == 'train'
+    cfg = Config.fromfile(DEMO)
+    cfg.merge_from_dict({'val_dataloader.dataset.datasets.ar3d.split': 'x'})
+    with pytest.raises(TaskConfigError, match=(
+            r'override tasks.ar3d.val instead')):
+        resolve_tasks(cfg)

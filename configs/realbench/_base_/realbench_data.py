@@ -16,12 +16,12 @@
 # copy has only the official training clips, split into train_sub /
 # val_sub.) The variables below are resolved into the datasets at parse
 # time, so --cfg-options penn_val_split=test would not reach them, while
-# --cfg-options on a dataset's own key does, e.g.
-#   val_dataloader.dataset.datasets.pe3d.indices=2000
+# --cfg-options on a task declaration's dataset does, e.g.
+#   tasks.pe3d.val.indices=2000
 #
-# Names follow configs/_base_/datasets/: <setting>_<part>, e.g.
-# penn_ar2d_train / penn_ar2d_val / penn_ar2d_metric; use them as
-# {{_base_.penn_ar2d_train}}.
+# Names follow configs/_base_/datasets/: <setting> is a task declaration
+# (penn_ar2d, h36m_eap3d, ...; all UPS tasks: ups_tasks), <setting>_<part>
+# the datasets of the peers (h36m_pe3d_tcn_train, penn_ar2d_gcn_val, ...).
 
 realbench_root = '{{$MMUPS_REALBENCH_ROOT:data/realbench}}'
 eap_ratios = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -94,33 +94,32 @@ def _clip_set(data, split, test_mode, tail, ratio=None):
                 pipeline=pipeline + [sample, dict(type='PoseDecode')] + tail)
 
 
-def _ups_sets(data, task, train_split, val_split):
-    """(train, val) datasets of a UPS action task. Early prediction draws a
-    random observation ratio per training clip and holds every validation
-    clip once per ratio."""
-    tail = [dict(type='mmups.PackUPSInputs', task=task, layout=data['layout'],
-                 label_set=data['label_set'], dataset=data['dataset'])]
-    if not task.startswith('eap'):
-        return (_clip_set(data, train_split, False, tail),
-                _clip_set(data, val_split, True, tail))
-    return (_clip_set(data, train_split, False, tail, eap_ratios),
-            dict(type='ConcatDataset', datasets=[
-                _clip_set(data, val_split, True, tail, r)
-                for r in eap_ratios]))
+def _ups_task(data, kind, train_split, val_split, metric):
+    """The declaration of a UPS action task of ``kind`` on ``data``: its
+    PackUPSInputs steps get the task, layout, label set and dataset name
+    from it. Early prediction draws a random observation ratio per training
+    clip and holds every validation clip once per ratio."""
+    tail = [dict(type='mmups.PackUPSInputs')]
+    if kind == 'recognition':
+        train = _clip_set(data, train_split, False, tail)
+        val = _clip_set(data, val_split, True, tail)
+    else:
+        train = _clip_set(data, train_split, False, tail, eap_ratios)
+        val = dict(type='ConcatDataset', datasets=[
+            _clip_set(data, val_split, True, tail, r) for r in eap_ratios])
+    return dict(kind=kind, layout=data['layout'],
+                label_set=data['label_set'], dataset_name=data['dataset'],
+                train=train, val=val, metric=metric)
 
 
-penn_ar2d_train, penn_ar2d_val = _ups_sets(_penn, 'ar2d', penn_train_split,
-                                           penn_val_split)
-penn_ar2d_metric = acc_metric
-penn_eap2d_train, penn_eap2d_val = _ups_sets(_penn, 'eap2d',
-                                             penn_train_split, penn_val_split)
-penn_eap2d_metric = eap_metric
-h36m_ar3d_train, h36m_ar3d_val = _ups_sets(_h36m, 'ar3d', h36m_train_split,
-                                           h36m_val_split)
-h36m_ar3d_metric = acc_metric
-h36m_eap3d_train, h36m_eap3d_val = _ups_sets(_h36m, 'eap3d',
-                                             h36m_train_split, h36m_val_split)
-h36m_eap3d_metric = eap_metric
+penn_ar2d = _ups_task(_penn, 'recognition', penn_train_split,
+                      penn_val_split, acc_metric)
+penn_eap2d = _ups_task(_penn, 'early_prediction', penn_train_split,
+                       penn_val_split, eap_metric)
+h36m_ar3d = _ups_task(_h36m, 'recognition', h36m_train_split,
+                      h36m_val_split, acc_metric)
+h36m_eap3d = _ups_task(_h36m, 'early_prediction', h36m_train_split,
+                       h36m_val_split, eap_metric)
 
 # The same clips for MMAction2's ST-GCN: (M = 1, T, V, C) -> its input
 # layout; 2D clips keep MMAction2's third channel, the keypoint score (here
@@ -169,8 +168,7 @@ def _pe_sets(target, pack):
 h36m_pe3d_train, h36m_pe3d_val = _pe_sets(
     dict(type='GenerateTarget',
          encoder=dict(h36m_pe_codec, reshape_keypoints=False)),
-    dict(type='mmups.PackUPSInputs', task='pe3d', layout='h36m',
-         dataset='h36m_mocap'))
+    dict(type='mmups.PackUPSInputs'))
 # MMPose's TCN: flattened (2 * V, T) input, MMPose's data samples.
 h36m_pe3d_tcn_train, h36m_pe3d_tcn_val = _pe_sets(
     dict(type='GenerateTarget', encoder=h36m_pe_codec),
@@ -184,15 +182,11 @@ h36m_pe3d_metric = [dict(type='MPJPEMetric', mode='mpjpe'),
                     dict(type='MPJPEMetric', mode='n-mpjpe')]
 
 # ------------------------------------------------------------ UPS, by task
-# The five UPS tasks by name, in the paper's rotation order (pose
+# The five UPS tasks, declared by name in the paper's rotation order (pose
 # estimation first), for configs that train several tasks or pick one:
-# {{_base_.ups_train_sets}}, {{_base_.ups_train_sets.ar2d}}, ...
-ups_train_sets = dict(pe3d=h36m_pe3d_train, ar2d=penn_ar2d_train,
-                      eap2d=penn_eap2d_train, eap3d=h36m_eap3d_train,
-                      ar3d=h36m_ar3d_train)
-ups_val_sets = dict(pe3d=h36m_pe3d_val, ar2d=penn_ar2d_val,
-                    eap2d=penn_eap2d_val, eap3d=h36m_eap3d_val,
-                    ar3d=h36m_ar3d_val)
-ups_metrics = dict(pe3d=h36m_pe3d_metric, ar2d=penn_ar2d_metric,
-                   eap2d=penn_eap2d_metric, eap3d=h36m_eap3d_metric,
-                   ar3d=h36m_ar3d_metric)
+# tasks = {{_base_.ups_tasks}}, tasks = dict(ar2d={{_base_.ups_tasks.ar2d}}).
+ups_tasks = dict(
+    pe3d=dict(kind='pose_lifting', layout='h36m', dataset_name='h36m_mocap',
+              train=h36m_pe3d_train, val=h36m_pe3d_val,
+              metric=h36m_pe3d_metric),
+    ar2d=penn_ar2d, eap2d=penn_eap2d, eap3d=h36m_eap3d, ar3d=h36m_ar3d)

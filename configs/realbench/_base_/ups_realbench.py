@@ -28,10 +28,10 @@ model = dict(
 # where they are missing).
 label_set_sizes = dict(_delete_=True, penn_action=15, h36m_actions=15)
 
-# The tasks of the joint model (../ups_realbench_all.py), in the order of its
-# rotation: pose estimation first, as in the paper, then the 2D and the 3D
-# action tasks. The fine-tuning configs keep them all, so that the joint
-# checkpoint, task embeddings included, loads as it is.
+# The tasks of the joint model (../ups_realbench_all.py: the declarations
+# ups_tasks of ./realbench_data.py, in their rotation order). The fine-tuning
+# configs keep them all as model.tasks, so that the joint checkpoint, task
+# embeddings included, loads as it is.
 joint_tasks = ('pe3d', 'ar2d', 'eap2d', 'eap3d', 'ar3d')
 # Fine-tuning (../ups_realbench_finetune_*.py) starts from this checkpoint
 # of ../ups_realbench_all.py (tools/benchmarks/realbench.py passes its own)

@@ -18,6 +18,7 @@ from mmengine.structures import InstanceData
 
 from mmups.registry import DATASETS, MODELS
 from mmups.structures import UPSDataSample
+from mmups.tasks import resolve_tasks
 from mmups.utils import register_all_modules
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
@@ -55,7 +56,7 @@ def fitted(tmp_path_factory):
     mp.setenv('MMUPS_CACHE_DIR', str(folder / 'cache'))
     try:
         register_all_modules()
-        cfg = Config.fromfile(CONFIG)
+        cfg = resolve_tasks(Config.fromfile(CONFIG))
         config = str(folder / 'ups_pe3d.py')
         cfg.dump(config)
         dataset = DATASETS.build(cfg.train_dataloader.dataset)
