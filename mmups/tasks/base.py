@@ -17,11 +17,13 @@ packing transform and the helpers ask the kind instead of testing names:
 * how decoded outputs become predictions.
 
 A new kind is a subclass registered with ``@TASKS.register_module(name=...)``
-and a prefix no other kind starts with (``docs/adding_a_task.md``).
+and a prefix no other kind starts with (``tests/tasks/test_task_kinds.py``
+adds one in a few lines).
 """
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from mmups.registry import TASKS
@@ -94,6 +96,11 @@ class TaskKind:
         """
         raise NotImplementedError
 
+    def target(self, sample) -> Tensor:
+        """A sample's pose target, (F, V, 3) or (V, 3), for the kinds that
+        emit coordinates (``TaskGrammar.pose_target`` checks its shape)."""
+        raise NotImplementedError(f'{self.name} emits no coordinates')
+
     # ------------------------------------------------------------- packing
     def pack(self, results: Dict, sample, source: str) -> np.ndarray:
         """A pipeline's ``results`` -> the model's inputs (M, T, V, C);
@@ -129,8 +136,13 @@ class TaskKind:
             ``loss`` (to minimise), ``loss_seq`` (the sequence NLL, eq. 3),
             ``acc_token``, ``logits`` and any further terms to log.
         """
-        return self.sequence_loss(model, memory, mask, grammar, task,
-                                  grammar.encode(samples))
+        targets = grammar.encode(samples)
+        if model.train_cfg['coord_input_dropout'] > 0:
+            # The draw of the hidden coordinate inputs (PoseLifting.loss),
+            # made for every kind's batch as UPS always did, so that a
+            # seeded run's random stream does not depend on the task mix.
+            torch.rand(targets[:, :-1].shape, device=targets.device)
+        return self.sequence_loss(model, memory, mask, grammar, task, targets)
 
     @staticmethod
     def sequence_loss(model, memory: Tensor, mask: Tensor, grammar,

@@ -12,7 +12,7 @@ a disagreement and names the task and the two places.
 """
 from typing import Any, Iterator, List, Optional, Tuple
 
-from mmups.skeleton import list_layouts
+from mmups.skeleton import BUILTIN_LAYOUTS
 from .base import PAPER_TASKS, get_task_kind
 
 __all__ = ['check_task_config', 'TaskConfigError']
@@ -82,7 +82,10 @@ def check_task_config(cfg: Any) -> None:
         except ValueError as err:
             raise TaskConfigError(f'{where_model}: {err}') from err
     label_sets = _keys((model.get('vocabulary') or {}).get('label_sets'))
-    layouts = (model.get('tokenizer') or {}).get('layouts') or list_layouts()
+    # The tokenizer's default layouts are the built-in ones, whatever else
+    # is registered.
+    layouts = (model.get('tokenizer') or {}).get('layouts') or \
+        BUILTIN_LAYOUTS
 
     def same(names: Optional[List[str]], where: str, ref: List[str],
              ref_where: str) -> None:

@@ -118,6 +118,11 @@ def resolve_tasks(cfg: Any) -> Any:
     model = cfg['model']
     if model.get('tasks') is None:
         model['tasks'] = names
+    if cfg.get('test_dataloader') is not None and \
+            cfg.get('test_dataloader') is cfg.get('val_dataloader'):
+        # One object for both (a config built in memory): each split gets
+        # its own datasets.
+        cfg['test_dataloader'] = copy.deepcopy(cfg['test_dataloader'])
     for loader_name in _LOADERS:
         loader = cfg.get(loader_name)
         if not loader or not _type_is(loader.get('dataset') or {},
@@ -125,23 +130,36 @@ def resolve_tasks(cfg: Any) -> Any:
             continue
         split = loader_name.split('_')[0]
         dataset = loader['dataset']
-        if dataset.get('datasets') is None:
+        fill = dataset.get('datasets') is None
+        if fill:
             dataset['datasets'] = {}
-            for task, decl in decls.items():
-                part = decl.get(split) or (decl.get('val') if split == 'test'
-                                           else None)
-                if part is None:
-                    raise TaskConfigError(
-                        f'task {task!r}: {loader_name} needs its {split!r} '
-                        f'dataset, which tasks.{task} does not declare')
-                dataset['datasets'][task] = copy.deepcopy(part)
-        for task, part in dataset['datasets'].items():
-            if isinstance(part, dict) and 'type' not in part:
+        for task, decl in decls.items():
+            if not fill and task not in dataset['datasets']:
+                continue
+            where = f'{loader_name}.dataset.datasets.{task}'
+            declared = _split_part(task, decl, split, loader_name)
+            if fill:
+                dataset['datasets'][task] = declared
+                continue
+            stated = dataset['datasets'][task]
+            if isinstance(stated, dict) and 'type' not in stated:
                 raise TaskConfigError(
-                    f'task {task!r}: {loader_name}.dataset.datasets.{task} '
-                    'has no type (a partial override?): with task '
-                    f'declarations, override tasks.{task}.{split} instead, '
-                    f'e.g. --cfg-options tasks.{task}.{split}.indices=100')
+                    f'task {task!r}: {where} has no type (a partial '
+                    'override?): with task declarations, override '
+                    f'tasks.{task}.{split if split in decl else "val"} '
+                    'instead, e.g. --cfg-options '
+                    f'tasks.{task}.{split if split in decl else "val"}'
+                    '.indices=100')
+            # A stated dataset (e.g. of a resolved config read back) must
+            # be the declared one: an edit of the declaration would
+            # otherwise be lost.
+            _fill_packs(task, decl, declared, where)
+            if _plain(declared) != _plain(stated):
+                raise TaskConfigError(
+                    f'task {task!r}: {where} differs from the dataset that '
+                    f'tasks.{task} declares for {split!r}; state one of '
+                    'them')
+        for task, part in dataset['datasets'].items():
             if task in decls:
                 _fill_packs(task, decls[task], part,
                             f'{loader_name}.dataset.datasets.{task}')
@@ -171,6 +189,32 @@ def resolve_tasks(cfg: Any) -> Any:
     return cfg
 
 
+def _split_part(task: str, decl: dict, split: str, loader_name: str) -> Any:
+    """A copy of the dataset a declaration gives a split (the test split
+    falls back to ``val``)."""
+    part = decl.get(split)
+    if part is None and split == 'test':
+        part = decl.get('val')
+    if part is None:
+        raise TaskConfigError(
+            f'task {task!r}: {loader_name} needs its {split!r} dataset, '
+            f'which tasks.{task} does not declare')
+    if isinstance(part, dict) and 'type' not in part:
+        raise TaskConfigError(
+            f'tasks.{task}.{split} has no type: declare a whole dataset '
+            '(the test split falls back to val where it has none)')
+    return copy.deepcopy(part)
+
+
+def _plain(cfg: Any) -> Any:
+    """A config value as plain dicts and lists, to compare."""
+    if isinstance(cfg, dict):
+        return {k: _plain(v) for k, v in cfg.items()}
+    if isinstance(cfg, (list, tuple)):
+        return [_plain(v) for v in cfg]
+    return cfg
+
+
 def _fill_metrics(evaluator: dict, where: str, decls: Dict[str, dict],
                   loaded: list) -> None:
     """``task_metrics`` of a ``MultiTaskMetric`` from the declarations."""
@@ -186,6 +230,8 @@ def _declared(decls: Dict[str, dict], tasks: list, key: str,
     none."""
     for task in tasks:
         if decls.get(task, {}).get(key) is None:
-            raise TaskConfigError(f'task {task!r}: {lacking} and '
-                                  f'tasks.{task} no {key}')
+            raise TaskConfigError(
+                f'task {task!r}: {lacking} and tasks.{task} declares no '
+                f'{key}' + (' (declare it for every task, or for none)'
+                            if key == 'batch_size' else ''))
     return {task: copy.deepcopy(decls[task][key]) for task in tasks}

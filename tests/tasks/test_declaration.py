@@ -71,7 +71,7 @@ def test_a_child_config_changes_one_fact(tmp_path):
     (lambda t: t.ar3d.pop('val'), r"^task 'ar3d': val_dataloader needs its "
      r"'val' dataset"),
     (lambda t: t.ar3d.pop('metric'), r"^task 'ar3d': val_evaluator has no "
-     r'task_metrics and tasks.ar3d no metric'),
+     r'task_metrics and tasks.ar3d declares no metric'),
 ])
 def test_bad_declarations(change, message):
     cfg = Config.fromfile(DEMO)
@@ -105,4 +105,29 @@ def test_overrides_go_to_the_declaration():
     cfg.merge_from_dict({'val_dataloader.dataset.datasets.ar3d.split': 'x'})
     with pytest.raises(TaskConfigError, match=(
             r'override tasks.ar3d.val instead')):
+        resolve_tasks(cfg)
+    # The test split falls back to val; a partial test part is refused.
+    cfg = Config.fromfile(DEMO)
+    cfg.merge_from_dict({'tasks.ar3d.test.indices': 2})
+    with pytest.raises(TaskConfigError, match=(
+            r'tasks.ar3d.test has no type: declare a whole dataset')):
+        resolve_tasks(cfg)
+    # A resolved config read back follows a later edit of a declaration,
+    # or says that the two disagree.
+    cfg = resolve_tasks(Config.fromfile(DEMO))
+    cfg = Config(cfg.to_dict())
+    cfg.merge_from_dict({'tasks.ar3d.val.split': 'train'})
+    with pytest.raises(TaskConfigError, match=(
+            r"^task 'ar3d': val_dataloader.dataset.datasets.ar3d differs "
+            r"from the dataset that tasks.ar3d declares for 'val'")):
+        resolve_tasks(cfg)
+
+
+def test_a_batch_size_for_some_tasks_only():
+    cfg = Config.fromfile(DEMO)
+    cfg.tasks.ar3d.pop('batch_size')
+    with pytest.raises(TaskConfigError, match=(
+            r"^task 'ar3d': train_dataloader.batch_sampler has no batch_sizes"
+            r' and tasks.ar3d declares no batch_size \(declare it for every '
+            r'task, or for none\)')):
         resolve_tasks(cfg)

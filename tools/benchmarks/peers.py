@@ -118,7 +118,8 @@ def peer_for(task: str, model: nn.Module, data: dict,
         has no peer (a joint layout that MMAction2's graphs lack).
     """
     poses = torch.stack(data['inputs']).to(device)  # (N, M, T, V, C)
-    peer = _PEERS[get_task_kind(task).name](model, data, poses)
+    build = _PEERS.get(get_task_kind(task).name)
+    peer = None if build is None else build(model, data, poses)
     if peer is None:
         return None
     net, source, x, samples, name, tensor_kwargs = peer

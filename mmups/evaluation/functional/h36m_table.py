@@ -4,6 +4,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from mmups.datasets.converters.h36m import H36M_ACTION_ALIASES
+
 __all__ = ['H36M_TABLE_COLUMNS', 'format_h36m_table',
            'format_h36m_tables']
 
@@ -88,8 +90,13 @@ def format_h36m_table(metrics: Dict[str, float],
     cells = []
     values = []
     for name in H36M_TABLE_COLUMNS.values():
-        if name in actions:
-            value = float(actions[name])
+        # Results written under another spelling (MMPose's names, or
+        # metrics with action_aliases={}) fill the class's column too.
+        spellings = [name] + [a for a, c in H36M_ACTION_ALIASES.items()
+                              if c == name]
+        present = [actions[n] for n in spellings if n in actions]
+        if present:
+            value = float(np.mean(present))
             values.append(value)
             cells.append(f'{value:.{precision}f}')
         else:
@@ -127,7 +134,7 @@ def format_h36m_tables(metrics: Dict[str, float],
             _split_key(key)[0] for key in metrics
             if _split_key(key)[1].startswith(head)
             and not _split_key(key)[1].endswith('_avg')})
-        known = set(H36M_TABLE_COLUMNS.values())
+        known = set(H36M_TABLE_COLUMNS.values()) | set(H36M_ACTION_ALIASES)
         for prefix in prefixes:
             at = f'{prefix}/' if prefix else ''
             actions = {

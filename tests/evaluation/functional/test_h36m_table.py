@@ -84,3 +84,13 @@ def test_all_tables_of_a_test_run():
 
 def test_the_columns_are_the_dataset_classes():
     assert sorted(H36M_TABLE_COLUMNS.values()) == sorted(H36M_ACTIONS)
+
+
+def test_results_under_another_spelling_fill_the_column():
+    """Metrics of MMPose's spelling (``Photo``, as older results and
+    ``action_aliases={}`` name it) land in the class's column."""
+    row = format_h36m_table({'MPJPE_Photo': 40.0, 'MPJPE_Walking': 20.0,
+                             'MPJPE': 30.0}).splitlines()[2]
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells[1 + list(H36M_TABLE_COLUMNS).index('Photo')] == '40.0'
+    assert cells[-1] == '30.0'
