@@ -9,7 +9,7 @@ weights serve several joint layouts: the adjacency ``A`` is an argument of
 Feature maps are (N, C, T, V): N samples (persons folded in), C channels,
 T frames, V joints.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence
 
 import torch
 from mmcv.cnn import build_norm_layer
