@@ -150,7 +150,7 @@ def _check_packs(task: str, dataset: Any, where: str,
         if packed != task:
             raise TaskConfigError(
                 f'task {task!r}: {place} packs its samples as task '
-                f'{packed!r}; the dataset is under {task!r} in {where}')
+                f'{packed!r}, but the dataset is filed under {where}')
         layout = pack.get('layout')
         if layout not in layouts:
             raise TaskConfigError(
