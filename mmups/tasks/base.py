@@ -154,7 +154,7 @@ class TaskKind:
         allowed = (grammar.allowed_steps(targets.shape[1])
                    if model.train_cfg['masked_softmax'] else None)
         out = model.head.loss(memory, mask,
-                              model._task_embedding(task, len(targets)),
+                              model.task_embedding(task, len(targets)),
                               model.vocabulary.token_table(), targets,
                               allowed=allowed, **kwargs)
         return dict(out, loss=out['loss_seq'])

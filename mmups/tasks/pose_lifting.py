@@ -154,7 +154,7 @@ class PoseLifting(TaskKind):
             # ones: one decoding loop instead of two.
             inputs = torch.cat([inputs, self.flip_inputs(inputs, samples)])
             decoded = samples + samples
-        out, grammar = model._generate(inputs, decoded, task)
+        out, grammar = model.generate(inputs, decoded, task)
         poses = self.read_poses(model, out, grammar, decoded)
         if flip:
             n = len(samples)

@@ -68,7 +68,7 @@ class ActionRecognition(TaskKind):
 
     def predict(self, model, inputs: Tensor, samples: List,
                 task: str) -> None:
-        out, grammar = model._generate(inputs, samples, task)
+        out, grammar = model.generate(inputs, samples, task)
         for j, sample in enumerate(samples):
             tokens = out['tokens'][j, :out['lengths'][j]]
             sample.pred_tokens = tokens.cpu()

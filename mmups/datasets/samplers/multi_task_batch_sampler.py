@@ -372,9 +372,9 @@ class MultiTaskBatchSampler(Sampler[List[int]]):
         if not 0 <= start <= len(self):
             raise IndexError(f'Cannot start at batch {start} of an epoch of '
                              f'{len(self)} batches.')
-        return self._generate(start, self.epoch if epoch is None else epoch)
+        return self.generate(start, self.epoch if epoch is None else epoch)
 
-    def _generate(self, start: int, epoch: int) -> Iterator[List[int]]:
+    def generate(self, start: int, epoch: int) -> Iterator[List[int]]:
         current: Dict[str, tuple] = {}  # task -> (pass number, indices)
         for i in range(start, len(self)):
             task, j = self._task_batch(i)

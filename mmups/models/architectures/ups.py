@@ -242,7 +242,7 @@ class UPS(BaseModel):
         return TaskGrammar.from_samples(self.vocabulary, samples,
                                         self.num_pose_frames)
 
-    def _task_embedding(self, task: str, n: int) -> Tensor:
+    def task_embedding(self, task: str, n: int) -> Tensor:
         """(n, q) embedding tau of ``task``, the decoder's start token input."""
         tau = self.encoder.task_embeddings[task_index(task, self.tasks)]
         return tau.unsqueeze(0).expand(n, -1)
@@ -307,7 +307,7 @@ class UPS(BaseModel):
                 self, inputs[idx], [data_samples[i] for i in idx], task)
         return data_samples
 
-    def _generate(self, inputs: Tensor, samples: Sequence,
+    def generate(self, inputs: Tensor, samples: Sequence,
                   task: str) -> Tuple[Dict[str, Tensor], TaskGrammar]:
         """Encode and decode samples of one task: the head's ``generate``
         output (with every step's logits where the read-out needs them) and
@@ -315,7 +315,7 @@ class UPS(BaseModel):
         _, memory, mask = self.encode(inputs, samples, task)
         grammar = self._grammar(samples)
         out = self.head.generate(
-            memory, mask, self._task_embedding(task, len(samples)),
+            memory, mask, self.task_embedding(task, len(samples)),
             self.vocabulary.token_table(), grammar=grammar,
             use_cache=self.use_kv_cache,
             num_reference_tokens=self.vocabulary.num_base_tokens,

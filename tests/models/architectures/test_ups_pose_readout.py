@@ -120,7 +120,7 @@ def test_expectation_readout_keeps_tokens_and_is_the_softmax_mean():
     _, memory, mask = expect.encode(data['inputs'], samples, 'pe3d')
     grammar = TaskGrammar.from_samples(expect.vocabulary, samples)
     out = expect.head.generate(
-        memory, mask, expect._task_embedding('pe3d', 2),
+        memory, mask, expect.task_embedding('pe3d', 2),
         expect.vocabulary.token_table(), grammar=grammar,
         return_logits=True)
     ids = expect.vocabulary.coord_token_ids(0)
