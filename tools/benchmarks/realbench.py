@@ -23,9 +23,16 @@ Examples::
     python tools/benchmarks/realbench.py --runs ups ups_separate_ar2d
     # continue after an interruption, keeping the runs that finished
     python tools/benchmarks/realbench.py --reuse
+
+The full-budget results are saved after every run in
+``docs/realbench_results.json`` (committed with the tables): a later
+invocation with the same data, budget and seed adds its runs to them, so
+the benchmark can be run a few runs at a time, in several sittings or
+clones; the main tables are written once every run is there.
 """
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import os.path as osp
@@ -71,9 +78,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='write docs/benchmarks.md and its plots (the '
                         'default without --quick)')
     parser.add_argument('--reuse', action='store_true',
-                        help='keep runs that finished before with the same '
-                        'data and budget (their work dir has '
-                        'run_done.json): resumes an interrupted benchmark')
+                        help='keep runs that finished before in the work '
+                        'dir with the same data and budget (their work dir '
+                        'has run_done.json) instead of training them again')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int,
                         help='torch threads of every run (OMP_NUM_THREADS); '
@@ -186,10 +193,17 @@ def run_env(name: str, env: Dict[str, str], iters: int,
     if 'starts_from' not in spec:
         return env
     start = results['runs'][spec['starts_from']]
-    # At least 2: the schedule warms up for one iteration, then decays.
-    return dict(env, MMUPS_REALBENCH_ITERS_PER_TASK=str(
-        max(2, round(iters * spec['iters_fraction']))),
+    return dict(env, MMUPS_REALBENCH_ITERS_PER_TASK=str(run_iters(name,
+                                                                  iters)),
                 MMUPS_REALBENCH_JOINT_CHECKPOINT=start['checkpoint'])
+
+
+def run_iters(name: str, iters: int) -> int:
+    """Iterations per task of run ``name`` in a benchmark of ``iters``: a
+    fine-tuning run gets its share (at least 2: the schedule warms up for
+    one iteration, then decays)."""
+    fraction = RUNS[name].get('iters_fraction')
+    return iters if fraction is None else max(2, round(iters * fraction))
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
@@ -211,8 +225,16 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     results = dict(
         machine=machine_summary(machine_info()), threads=args.threads,
         seed=args.seed, iters_per_task=iters,
-        quick=args.quick, data_root=data_root, tasks=REALBENCH_TASKS,
-        runs={})
+        quick=args.quick, data_root=data_root,
+        tasks=REALBENCH_TASKS, runs={})
+    docs = args.docs or not args.quick
+    out_dir = osp.join(ROOT, 'docs') if docs else work_root
+    # The full-budget results live beside the tables they make, committed
+    # with them, so that a benchmark run over several sittings (or clones)
+    # keeps every run that finished.
+    results_file = osp.join(out_dir, RESULTS_NAME) if docs else \
+        osp.join(work_root, 'results.json')
+    os.makedirs(osp.dirname(results_file), exist_ok=True)
     for name in names:
         config = osp.join(ROOT, RUNS[name]['config'])
         log = osp.join(work_root, f'{name}.log')
@@ -225,16 +247,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             reuse=args.reuse, cfg_options=spec.get('cfg_options'),
             trained_run=(results['runs'][spec['tests_from']]
                          if 'tests_from' in spec else None))
+        results['runs'][name]['config_hash'] = config_fingerprint(name,
+                                                                  iters)
         print(f'[realbench] {name}: done in '
               f'{results["runs"][name]["train_time_s"]:.0f} s', flush=True)
-    os.makedirs(work_root, exist_ok=True)
-    results_file = osp.join(work_root, 'results.json')
-    if args.reuse:
-        results = merge_results(results, results_file)
-    with atomic_open(results_file) as f:
-        json.dump(results, f, indent=1, sort_keys=True)
-    docs = args.docs or not args.quick
-    out_dir = osp.join(ROOT, 'docs') if docs else work_root
+        # Written after every run: an interrupted benchmark loses nothing
+        # that finished.
+        save_results(results, results_file)
+    results = save_results(results, results_file)
     target = osp.join(out_dir, 'benchmarks.md') if docs else \
         osp.join(work_root, 'realbench.md')
     ablation = render_ablation_markdown(results)
@@ -253,24 +273,63 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     else:
         print('[realbench] the main comparison lacks runs '
               f'{sorted(n for n in RUNS if n not in results["runs"])}: its '
-              'tables are left as they were (--reuse merges earlier runs)')
+              f'tables are left as they were (the runs that finished are in '
+              f'{results_file})')
     print(f'[realbench] results: {results_file}; tables: {target}')
+    return results
+
+
+#: The results of the full-budget runs, beside docs/benchmarks.md.
+RESULTS_NAME = 'realbench_results.json'
+
+
+def save_results(results: Dict, path: str) -> Dict:
+    """Write ``results`` to ``path``, merged with the runs of the same data
+    and budget already there (a run done again replaces its old record);
+    returns what was written."""
+    results = merge_results(results, path)
+    with atomic_open(path) as f:
+        json.dump(results, f, indent=1, sort_keys=True)
     return results
 
 
 def merge_results(results: Dict, path: str) -> Dict:
     """``results`` with the runs of an earlier invocation (``path``) that
-    this one did not redo, where that one had the same data and budget."""
+    this one did not redo, where that one had the same data, budget and
+    seed."""
     if not osp.exists(path):
         return results
     with open(path) as f:
         earlier = json.load(f)
+    # Not the data root: the converted data depends only on --quick, and
+    # two clones keep it in different places.
     same = all(earlier.get(k) == results[k] for k in
-               ('iters_per_task', 'quick', 'data_root', 'seed'))
+               ('iters_per_task', 'quick', 'seed'))
     if not same:
         return results
-    runs = {**earlier.get('runs', {}), **results['runs']}
+    iters = results['iters_per_task']
+    # A run whose config (or its options) changed since is not kept.
+    kept = {n: run for n, run in earlier.get('runs', {}).items()
+            if n in RUNS and n not in results['runs']
+            and run.get('config_hash') == config_fingerprint(n, iters)}
+    runs = {**kept, **results['runs']}
     return dict(results, runs={n: runs[n] for n in RUNS if n in runs})
+
+
+def config_fingerprint(name: str, iters: int) -> str:
+    """A hash of what run ``name`` trains and tests at ``iters`` iterations
+    per task: its config as parsed (with placeholders for the paths that
+    differ between clones and sittings) and its ``cfg_options``."""
+    from mmengine.config import Config
+    spec = RUNS[name]
+    env = dict(os.environ, MMUPS_REALBENCH_ROOT='<data root>',
+               MMUPS_REALBENCH_ITERS_PER_TASK=str(run_iters(name, iters)),
+               MMUPS_REALBENCH_JOINT_CHECKPOINT='<joint checkpoint>')
+    with environ(env):
+        cfg = Config.fromfile(osp.join(ROOT, spec['config']))
+    text = json.dumps([cfg.to_dict(), spec.get('cfg_options', [])],
+                      sort_keys=True, default=repr)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 @contextlib.contextmanager

@@ -86,27 +86,47 @@ def test_tables_and_docs_section(tmp_path, tool):
     assert 'first' not in body and '## Inference speed' in body
 
 
+#: One run of each way the runner runs a config: the joint UPS, a fine-tuning
+#: run started from its checkpoint, a test-only ablation row of that
+#: checkpoint, an ablation row trained with --cfg-options, and the MMAction2
+#: and MMPose peers. (Every realbench config is
+#: built and fed real data in tests/configs/test_realbench_configs.py;
+#: ``tools/benchmarks/realbench.py --quick`` runs them all.)
+END_TO_END_RUNS = ('ups', 'ups_finetune_pe3d', 'ups_pe_ablation_3',
+                   'ups_pe_ablation_0', 'stgcn_h36m_ar3d', 'tcn_h36m_pe3d')
+
+
 def test_quick_run_end_to_end(shared_data, tmp_path, monkeypatch, tool):
-    """Every run with a 2-iteration budget on the quick data: the results
-    JSON has every task's metrics and the tables every run."""
+    """A run of each kind with a 2-iteration budget on the quick data: the
+    results JSON has every task's metrics, the ablation section its rows
+    and the routes figure is drawn from the joint run's checkpoint."""
     # Nothing may depend on the default data root under the current
     # directory (a fresh clone has none).
     monkeypatch.chdir(tmp_path)
     results = tool.main([
         '--quick', '--iters-per-task', '2', '--threads', '1',
         '--shared-root', shared_data, '--data-root',
-        str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'work')])
-    assert set(results['runs']) == set(RUNS)
+        str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'work'),
+        '--runs', *END_TO_END_RUNS])
+    assert set(results['runs']) == set(END_TO_END_RUNS)
     for name, run in results['runs'].items():
         assert run['params'] > 0 and run['train_time_s'] > 0
         for task in RUNS[name]['tasks']:
             assert run['metrics'][task], (name, task)
+    # The test-only row tested the joint run's checkpoint.
+    assert results['runs']['ups_pe_ablation_3']['checkpoint'] == \
+        results['runs']['ups']['checkpoint']
     with open(tmp_path / 'work' / 'results.json') as f:
-        assert set(json.load(f)['runs']) == set(RUNS)
+        assert set(json.load(f)['runs']) == set(END_TO_END_RUNS)
     text = (tmp_path / 'work' / 'realbench.md').read_text()
-    for task in REALBENCH_TASKS:
-        assert f'### {task}' in text
-    assert (tmp_path / 'work' / 'images' / 'realbench_routes.png').is_file()
+    assert '### pe3d ablation' in text
+    # The routes figure parses the joint config with the runs' data root.
+    monkeypatch.setenv('MMUPS_REALBENCH_ROOT', str(tmp_path / 'data'))
+    monkeypatch.setenv('MMUPS_REALBENCH_ITERS_PER_TASK', '2')
+    plots = tool.write_plots(results, str(tmp_path / 'images'),
+                             str(tmp_path / 'work'))
+    assert (tmp_path / 'images' / 'realbench_routes.png').is_file()
+    assert any('routes' in p for p in plots.values())
     # --reuse keeps the finished runs instead of training again.
     again = tool.main([
         '--quick', '--iters-per-task', '2', '--reuse', '--shared-root',
@@ -255,9 +275,13 @@ def test_pe_ablation_runs_and_section():
 
 def test_reuse_merges_earlier_runs_and_tests_a_trained_run(tmp_path,
                                                            monkeypatch, tool):
+    def record(name, model):
+        return dict(model=model,
+                    config_hash=tool.config_fingerprint(name, 10))
+
     earlier = dict(iters_per_task=10, quick=False, data_root='/d', seed=0,
-                   runs=dict(tcn_h36m_pe3d=dict(model='TCN'),
-                             ups=dict(model='old UPS')))
+                   runs=dict(tcn_h36m_pe3d=record('tcn_h36m_pe3d', 'TCN'),
+                             ups=record('ups', 'old UPS')))
     path = tmp_path / 'results.json'
     path.write_text(json.dumps(earlier))
     now = dict(earlier, runs=dict(ups=dict(model='new UPS')))
@@ -285,3 +309,59 @@ def test_reuse_merges_earlier_runs_and_tests_a_trained_run(tmp_path,
     assert calls[0][2:4] == ['cfg.py', '/w/ups/iter_5.pth']
     assert calls[0][-2:] == ['--cfg-options', 'model.test_cfg.flip_test=False']
     assert out[1] == '/w/ups/iter_5.pth' and out[3] == 12.
+
+
+def test_results_are_kept_after_every_run_and_across_invocations(
+        tmp_path, monkeypatch, tool):
+    """Each finished run is in the results file at once (an interrupted
+    benchmark keeps it), and a later invocation adds its runs to those of
+    an earlier one instead of dropping them."""
+    monkeypatch.setattr(tool, 'prepare_realbench_data', lambda *a, **k: None)
+    done = []
+
+    def fake_run(name, *args, **kwargs):
+        if name == 'tcn_h36m_pe3d_noflip':
+            raise KeyboardInterrupt  # the benchmark stops here
+        done.append(name)
+        return dict(model=name, checkpoint=f'/gone/{name}.pth',
+                    train_time_s=1., params=1., metrics={})
+
+    monkeypatch.setattr(tool, 'run_one', fake_run)
+    work = str(tmp_path / 'work')
+    common = ['--quick', '--work-dir', work, '--data-root',
+              str(tmp_path / 'data')]
+    with pytest.raises(KeyboardInterrupt):
+        tool.main(common + ['--runs', 'tcn_h36m_pe3d',
+                            'tcn_h36m_pe3d_noflip'])
+    with open(osp.join(work, 'results.json')) as f:
+        first = json.load(f)
+    assert list(first['runs']) == ['tcn_h36m_pe3d']
+    # The same data elsewhere (another clone) adds to the same record.
+    common[-1] = str(tmp_path / 'elsewhere')
+    again = tool.main(common + ['--runs', 'stgcn_penn_ar2d'])
+    assert list(again['runs']) == ['stgcn_penn_ar2d', 'tcn_h36m_pe3d']
+    with open(osp.join(work, 'results.json')) as f:
+        assert json.load(f)['runs'] == again['runs']
+    # Another budget starts a new record.
+    other = tool.main(common + ['--runs', 'stgcn_penn_ar2d',
+                                '--iters-per-task', '3'])
+    assert list(other['runs']) == ['stgcn_penn_ar2d']
+    # A run whose config changed since is dropped, the others kept.
+    tool.main(common + ['--runs', 'tcn_h36m_pe3d', '--iters-per-task', '3'])
+    monkeypatch.setitem(RUNS['stgcn_penn_ar2d'], 'cfg_options',
+                        ['train_dataloader.batch_size=4'])
+    changed = tool.main(common + ['--runs', 'stgcn_h36m_ar3d',
+                                  '--iters-per-task', '3'])
+    assert list(changed['runs']) == ['stgcn_h36m_ar3d', 'tcn_h36m_pe3d']
+
+
+def test_config_fingerprint_follows_config_and_options(tool, monkeypatch):
+    ups = tool.config_fingerprint('ups', 10)
+    assert ups == tool.config_fingerprint('ups', 10)
+    assert ups != tool.config_fingerprint('ups', 20)  # schedule changes
+    assert ups != tool.config_fingerprint('ups_h1', 10)
+    # Not the data root: other clones keep the data elsewhere.
+    monkeypatch.setenv('MMUPS_REALBENCH_ROOT', '/somewhere/else')
+    assert ups == tool.config_fingerprint('ups', 10)
+    monkeypatch.setitem(RUNS['ups'], 'cfg_options', ['model.x=1'])
+    assert ups != tool.config_fingerprint('ups', 10)
