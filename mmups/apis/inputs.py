@@ -16,7 +16,7 @@ name, label). The format is taken from the file's extension, or from
   confidence (ST-GCN's Kinetics-skeleton arrays): the third channel becomes
   the joint scores, unless a layout other than ``openpose`` is given.
 * ``.skeleton`` (``fmt='ntu'``): an NTU RGB+D raw Kinect text file, read with
-  :mod:`mmups.datasets.converters.ntu` (which also picks the bodies kept,
+  :mod:`mmups.datasets.formats.ntu_skeleton` (which also picks the bodies kept,
   up to ``max_persons``); 3D joints in metres, layout ``nturgb+d``, the
   label from the file name.
 * ``.pkl`` / ``.pickle`` (``fmt='pkl'``): MMAction2 / PYSKL skeleton
@@ -30,7 +30,11 @@ name, label). The format is taken from the file's extension, or from
   can run arbitrary code when loaded. The compressed form of MMAction2's
   Kinetics-400 files (``frame_inds``) is not read.
 * ``.json`` (``fmt='json'``): a top-level list is read as MMPose predictions
-  (``fmt='mmpose'`` insists on that), a top-level object as the simple
+  (``fmt='mmpose'`` insists on that), an object with ``data`` (and no
+  ``keypoints``) as a clip of ST-GCN's Kinetics-skeleton release (read by
+  :mod:`mmups.datasets.formats.kinetics_json`, as its converter reads it:
+  OpenPose-18 pixels of the 340 x 256 frames, ``img_shape`` (256, 340),
+  the joint scores and ``label_index``), any other object as the simple
   JSON format below.
 
   MMPose predictions are what ``MMPoseInferencer(..., pred_out_dir=...)``
@@ -98,19 +102,21 @@ sequence, C not 2 or 3, a joint count that fits no layout) raises
 :class:`SkeletonInputError`, whose message names the file and the problem.
 """
 import csv
-import json
 import os
 import os.path as osp
-import pickle
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from mmups.datasets.converters.common import ConversionError
-from mmups.datasets.converters.ntu import (parse_sample_name,
-                                           read_skeleton_file, select_bodies)
-from mmups.datasets.converters.skeleton_pkl import check_annotation
+from mmups.datasets.formats import (ConversionError, is_int, load_json,
+                                    load_pickle)
+from mmups.datasets.formats.kinetics_json import (RELEASE_IMG_SHAPE,
+                                                  read_kinetics_json)
+from mmups.datasets.formats.mmaction_pkl import check_annotation
+from mmups.datasets.formats.ntu_skeleton import (parse_sample_name,
+                                                 read_skeleton_file,
+                                                 select_bodies)
 from mmups.skeleton import (get_layout, infer_layout, layouts_with_num_joints,
                             list_layouts)
 from mmups.tasks import get_task_kind, list_task_kinds
@@ -352,11 +358,6 @@ def _ntu_label(name: str) -> Optional[int]:
         return None
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_))
-
-
 def _check_finite(values: np.ndarray, source: str, what: str,
                   where: str = '') -> None:
     """Raise naming the count and the first (person, frame, joint) of the
@@ -594,14 +595,7 @@ def _read_numpy(path: str, opts: _Options) -> List[SkeletonInput]:
 # NTU RGB+D .skeleton
 # --------------------------------------------------------------------------
 def _read_ntu(path: str, opts: _Options) -> List[SkeletonInput]:
-    try:
-        seq = read_skeleton_file(path)
-    except ConversionError as err:
-        where = f'line {err.line}: ' if err.line is not None else ''
-        raise SkeletonInputError(path, where + err.reason) from err
-    except (OSError, UnicodeError) as err:
-        raise SkeletonInputError(path, f'cannot read the file ({err})') \
-            from err
+    seq = _reading(read_skeleton_file, path)
     keypoint = select_bodies(seq, opts.max_persons)  # (M, T, 25, 3)
     if keypoint.shape[0] == 0:
         raise SkeletonInputError(
@@ -617,65 +611,20 @@ def _read_ntu(path: str, opts: _Options) -> List[SkeletonInput]:
 # --------------------------------------------------------------------------
 # MMAction2 / PYSKL annotations (.pkl)
 # --------------------------------------------------------------------------
-def _pickle_allow_list() -> Dict[Tuple[str, str], Any]:
-    """The globals a pickle of numpy arrays and builtin containers uses,
-    under numpy 1 and numpy 2 module names (files come from either)."""
-    import codecs
-    import collections
-    try:
-        from numpy._core import multiarray, numeric
-    except ImportError:  # numpy < 1.26
-        from numpy.core import multiarray, numeric
-    allowed: Dict[Tuple[str, str], Any] = {
-        ('numpy', 'ndarray'): np.ndarray,
-        ('numpy', 'dtype'): np.dtype,
-        # Protocol 2 pickles write bytes as _codecs.encode(text, 'latin1').
-        ('_codecs', 'encode'): codecs.encode,
-        ('collections', 'OrderedDict'): collections.OrderedDict,
-    }
-    for core in ('numpy.core', 'numpy._core'):
-        allowed[(f'{core}.multiarray', '_reconstruct')] = \
-            multiarray._reconstruct
-        allowed[(f'{core}.multiarray', 'scalar')] = multiarray.scalar
-        allowed[(f'{core}.numeric', '_frombuffer')] = numeric._frombuffer
-    for builtins in ('builtins', '__builtin__'):  # Python 3 / 2 names
-        allowed[(builtins, 'set')] = set
-        allowed[(builtins, 'frozenset')] = frozenset
-    return allowed
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles numpy arrays and builtin containers, nothing else."""
-
-    _allowed: Optional[Dict[Tuple[str, str], Any]] = None
-
-    def find_class(self, module: str, name: str) -> Any:
-        if _ArrayUnpickler._allowed is None:
-            _ArrayUnpickler._allowed = _pickle_allow_list()
-        try:
-            return _ArrayUnpickler._allowed[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f'refusing to load {module}.{name}: skeleton annotation '
-                'files may hold only numpy arrays, numpy scalars and builtin '
-                'containers (other objects could run code when loaded)'
-            ) from None
-
-
 def _read_pkl(path: str, opts: _Options) -> List[SkeletonInput]:
+    return _annotation_inputs(_reading(load_pickle, path), path, opts)
+
+
+def _reading(read: Callable[[str], Any], path: str) -> Any:
+    """``read(path)`` with its errors as :class:`SkeletonInputError`."""
     try:
-        with open(path, 'rb') as f:
-            data = _ArrayUnpickler(f).load()
-    except EOFError as err:
-        raise SkeletonInputError(
-            path, 'truncated pickle file (ran out of data)') from err
-    except pickle.UnpicklingError as err:
-        raise SkeletonInputError(path, f'cannot unpickle: {err}') from err
-    except Exception as err:  # malformed pickles raise many kinds of errors
-        raise SkeletonInputError(
-            path, f'not a readable pickle file ({type(err).__name__}: '
-            f'{err})') from err
-    return _annotation_inputs(data, path, opts)
+        return read(path)
+    except ConversionError as err:
+        where = f'line {err.line}: ' if err.line is not None else ''
+        raise SkeletonInputError(path, where + err.reason) from err
+    except (OSError, UnicodeError) as err:
+        raise SkeletonInputError(path, f'cannot read the file ({err})') \
+            from err
 
 
 def _annotation_inputs(data: Any, source: str,
@@ -732,7 +681,7 @@ def _annotation_input(anno: Any, index: int, source: str, opts: _Options,
     # Inference inputs need no label nor frame count: an unknown label
     # (missing, None or MMAction2's -1) gets a placeholder for the check.
     label = anno.get('label')
-    if label is None or (_is_int(label) and label < 0):
+    if label is None or (is_int(label) and label < 0):
         label = None
     name = anno.get('frame_dir', anno.get('filename'))
     if name is None:
@@ -759,32 +708,36 @@ def _annotation_input(anno: Any, index: int, source: str, opts: _Options,
 # --------------------------------------------------------------------------
 # JSON: MMPose predictions and the simple format
 # --------------------------------------------------------------------------
-def _load_json(path: str) -> Any:
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except json.JSONDecodeError as err:
-        raise SkeletonInputError(
-            path, f'not valid JSON: {err.msg} at line {err.lineno}, column '
-            f'{err.colno}') from err
-    except (OSError, UnicodeError) as err:
-        raise SkeletonInputError(
-            path, f'cannot read the file as UTF-8 text ({err})') from err
-
-
 def _read_json(path: str, opts: _Options) -> List[SkeletonInput]:
-    data = _load_json(path)
+    data = _reading(load_json, path)
     if isinstance(data, list):
         return [_mmpose_input(data, path, opts)]
+    if isinstance(data, dict) and 'keypoints' not in data and 'data' in data:
+        return [_kinetics_input(path, opts)]
     if isinstance(data, dict):
         return [_simple_json_input(data, path, opts)]
     raise SkeletonInputError(
         path, 'expected a list (MMPose predictions) or an object with '
-        f'"keypoints", got {type(data).__name__}')
+        f'"keypoints" (or a Kinetics-skeleton clip\'s "data"), got '
+        f'{type(data).__name__}')
+
+
+def _kinetics_input(path: str, opts: _Options) -> SkeletonInput:
+    """A clip of ST-GCN's Kinetics-skeleton release, read as the converter
+    reads it: OpenPose-18 pixels of the 340 x 256 frames, with scores."""
+    clip = _reading(
+        lambda p: read_kinetics_json(p, max_persons=opts.max_persons), path)
+    if clip['keypoint'].shape[0] == 0:
+        raise SkeletonInputError(path, 'empty clip: no frame holds a '
+                                 'skeleton')
+    return _make_input(clip['keypoint'], path, opts, convention='openpose',
+                       score=clip['keypoint_score'],
+                       img_shape=RELEASE_IMG_SHAPE, name=_stem(path),
+                       label=clip['label'])
 
 
 def _read_mmpose_json(path: str, opts: _Options) -> List[SkeletonInput]:
-    return [_mmpose_input(_load_json(path), path, opts)]
+    return [_mmpose_input(_reading(load_json, path), path, opts)]
 
 
 def _mmpose_instance(inst: Any, where: str, path: str
@@ -920,7 +873,7 @@ def _simple_json_input(data: dict, path: str,
         raise SkeletonInputError(
             path, f'layout must be a string, got {layout!r}')
     label = data.get('label')
-    if label is not None and not (_is_int(label) and label >= 0):
+    if label is not None and not (is_int(label) and label >= 0):
         raise SkeletonInputError(
             path, f'label must be an integer >= 0, got {label!r}')
     if opts.layout is None and layout is not None:

@@ -804,3 +804,39 @@ def test_openpose_arrays_carry_scores_not_depth():
     assert sample.keypoint.shape == (2, 10, 18, 2)
     assert np.array_equal(sample.keypoint[1, :, :, 0], arr[0, :, :, 1])
     assert np.array_equal(sample.keypoint_score[1], arr[2, :, :, 1])
+
+
+def test_kinetics_skeleton_clip(tmp_path):
+    """A clip of the Kinetics-skeleton release reads as its converter reads
+    it: OpenPose-18 pixels of the 340 x 256 frames, persons by score."""
+    from mmups.datasets.formats.kinetics_json import read_kinetics_json
+    rng = np.random.default_rng(0)
+    poses = rng.uniform(0, 1, (3, 2, 18, 2)).round(3)  # (T, persons, V, 2)
+    scores = np.array([0.4, 0.9])[None, :, None] * np.ones((3, 2, 18))
+    frames = [dict(frame_index=t + 1, skeleton=[
+        dict(pose=poses[t, m].reshape(-1).tolist(),
+             score=scores[t, m].tolist()) for m in range(2)])
+        for t in range(3)]
+    path = tmp_path / 'clip.json'
+    path.write_text(json.dumps(dict(data=frames, label='abseiling',
+                                    label_index=4)))
+    [item] = load_skeletons(str(path))
+    assert item.layout == 'openpose' and item.img_shape == (256, 340)
+    assert item.label == 4 and item.keypoint.shape == (2, 3, 18, 2)
+    # The better-scored person first, in pixels.
+    np.testing.assert_allclose(item.keypoint[0], poses[:, 1] * (340, 256),
+                               rtol=1e-6)
+    np.testing.assert_allclose(item.keypoint_score[0], 0.9)
+    same = read_kinetics_json(str(path))
+    np.testing.assert_array_equal(item.keypoint, same['keypoint'])
+    one = load_skeletons(str(path), max_persons=1)[0]
+    assert one.keypoint.shape == (1, 3, 18, 2)
+    empty = tmp_path / 'empty.json'
+    empty.write_text(json.dumps(dict(data=[], label_index=0)))
+    with pytest.raises(SkeletonInputError, match=r'empty\.json: empty clip'):
+        load_skeletons(str(empty))
+    broken = tmp_path / 'broken.json'
+    broken.write_text(json.dumps(dict(data=[dict(frame_index='x')])))
+    with pytest.raises(SkeletonInputError,
+                       match=r'broken\.json: frame entry 0'):
+        load_skeletons(str(broken))

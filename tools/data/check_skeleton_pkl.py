@@ -21,7 +21,8 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mmups.datasets.converters.common import load_pickle, run_conversion
+from mmups.datasets.converters.common import run_conversion
+from mmups.datasets.formats import load_pickle
 from mmups.datasets.converters.skeleton_pkl import \
     inspect_skeleton_data
 

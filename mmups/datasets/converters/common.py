@@ -1,4 +1,5 @@
-"""Helpers shared by the dataset converters."""
+"""Helpers shared by the dataset converters (the readers of the formats they
+read, and their ``ConversionError``, are in :mod:`mmups.datasets.formats`)."""
 import argparse
 import os
 import os.path as osp
@@ -10,28 +11,9 @@ from typing import Sequence, Tuple, TypeVar
 
 import numpy as np
 
+from mmups.datasets.formats.files import ConversionError
+
 T = TypeVar('T')
-
-
-class ConversionError(ValueError):
-    """An input file of a converter is malformed.
-
-    The message always names the file (and the line where that is known), so
-    that a user converting thousands of files can find and fix the bad one.
-
-    Args:
-        path: the offending file.
-        message: what is wrong with it.
-        line: 1-based line number, where the format is line-based.
-    """
-
-    def __init__(self, path: str, message: str,
-                 line: Optional[int] = None) -> None:
-        self.path = path
-        self.line = line
-        self.reason = message
-        where = path if line is None else f'{path}, line {line}'
-        super().__init__(f'{where}: {message}')
 
 
 def progress(items: Iterable[T], total: int,
@@ -51,17 +33,6 @@ def dump_pickle(obj: Any, path: str) -> None:
     with open(path, 'wb') as f:
         # Protocol 4 reads on every Python 3 that mmengine supports.
         pickle.dump(obj, f, protocol=4)
-
-
-def load_pickle(path: str) -> Any:
-    """Read a pickle file, naming the file in any error."""
-    try:
-        with open(path, 'rb') as f:
-            return pickle.load(f)
-    except FileNotFoundError:
-        raise
-    except Exception as e:  # pickle raises many kinds of errors
-        raise ConversionError(path, f'cannot read pickle file ({e})') from e
 
 
 def write_lines(path: str, lines: Iterable[str]) -> None:

@@ -69,8 +69,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .common import (ConversionError, dump_pickle, load_pickle,
-                     make_parent_dir, progress, write_lines)
+from mmups.datasets.formats import ConversionError, load_pickle
+from .common import dump_pickle, make_parent_dir, progress, write_lines
 
 #: Camera ids in the order of the per-camera lists of the 2D npz files.
 H36M_CAMERA_IDS = ('54138969', '55011271', '58860488', '60457274')

@@ -27,8 +27,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .common import (ConversionError, dump_pickle, progress, sidecar_path,
-                     write_lines)
+from mmups.datasets.formats import ConversionError
+from .common import dump_pickle, progress, sidecar_path, write_lines
 from .h36m import (H36M_ACTIONS, _action_class, _to_17_joints,
                    load_positions)
 

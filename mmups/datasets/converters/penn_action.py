@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .common import (ConversionError, dump_pickle, progress, stratified_split,
-                     write_lines)
+from mmups.datasets.formats import ConversionError
+from .common import dump_pickle, progress, stratified_split, write_lines
 
 #: The 15 classes in label order (alphabetical, as written in ``action``).
 PENN_ACTIONS = ('baseball_pitch', 'baseball_swing', 'bench_press', 'bowl',

@@ -46,7 +46,8 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .common import dump_pickle, load_pickle
+from mmups.datasets.formats import load_pickle
+from .common import dump_pickle
 from .h36m import H36M_CAMERA_IDS, convert_h36m, load_positions
 from .h36m_actions import (DEFAULT_SPLITS, SOURCE_FPS,
                            convert_h36m_action_clips)

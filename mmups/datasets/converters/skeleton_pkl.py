@@ -1,33 +1,27 @@
-"""Structure checks of MMAction2 skeleton annotation pkl files.
+"""Structure checks of MMAction2 skeleton annotation pkl files (one
+annotation's checks: :mod:`mmups.datasets.formats.mmaction_pkl`).
 
-MMAction2's ``PoseDataset`` reads a pickled
-``dict(split=..., annotations=...)`` (``split`` maps a split name to the
-``frame_dir`` names in it) or a plain list of annotations. Each annotation
-is a dict with ``frame_dir`` (or ``filename``), ``label``, ``keypoint``
-(M, T, V, C), ``total_frames`` and, for 2D data, usually ``keypoint_score``
-(M, T, V) and ``img_shape`` (H, W).
-A single annotation dict (as in some example files) is accepted too.
-
-MMAction2's Kinetics-400 2D annotations use a compressed form: ``keypoint``
-(N, V, 3) holds x, y and score of all N skeletons of a clip, ``frame_inds``
-(N,) their frames and ``box_score`` (N,) their detection scores, and the
-joints sit in one file per clip (``<frame_dir>.pkl``, read by
-``PoseDataset`` through ``data_prefix=dict(skeleton=...)``); both the form
-and the per-clip files are supported.
+The file forms (a dict with ``split`` and ``annotations``, a list of
+annotations, one annotation; dense ``keypoint`` (M, T, V, C) or MMAction2's
+compressed Kinetics-400 form with per-clip files) are described in
+:mod:`mmups.datasets.formats.mmaction_pkl`; both forms and the per-clip
+files are checked here.
 
 :func:`inspect_skeleton_data` lists every problem it finds instead of
 stopping at the first, and summarises the content (counts, shapes, value
 ranges, the joint layout inferred from V and C).
 """
 import os.path as osp
-import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from mmups.datasets.formats import is_int, load_pickle
+from mmups.datasets.formats.mmaction_pkl import check_annotation, dense_shape
 from mmups.skeleton import infer_layout as _infer_layout
+
 
 def infer_layout(num_joints: int, num_coords: int) -> str:
     """Name of the joint layout with V joints and C coordinates
@@ -105,157 +99,6 @@ def _fmt_counts(counts: Dict[Any, int], top: int = 6) -> str:
     return text
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_))
-
-
-def check_annotation(anno: Any, where: str) -> List[str]:
-    """Problems of one annotation dict; ``where`` prefixes each message."""
-    if not isinstance(anno, dict):
-        return [f'{where}: not a dict but {type(anno).__name__}']
-    problems = []
-    name = anno.get('frame_dir', anno.get('filename'))
-    if name is None:
-        problems.append(f'{where}: missing key frame_dir (or filename)')
-    elif not isinstance(name, str):
-        problems.append(f'{where}: frame_dir is {type(name).__name__}, not '
-                        'str')
-    else:
-        where = f'{where} ({name})'
-
-    if 'label' not in anno:
-        problems.append(f'{where}: missing key label')
-    elif not _is_int(anno['label']) or anno['label'] < 0:
-        problems.append(f'{where}: label must be an int >= 0, got '
-                        f'{anno["label"]!r}')
-
-    if 'frame_inds' in anno:
-        problems += _check_compressed(anno, where)
-        return problems + _check_common(anno, where, None)
-
-    kp = anno.get('keypoint')
-    shape = None
-    if kp is None:
-        problems.append(f'{where}: missing key keypoint')
-    elif not isinstance(kp, np.ndarray):
-        problems.append(f'{where}: keypoint is {type(kp).__name__}, not a '
-                        'numpy array')
-    elif kp.ndim != 4:
-        problems.append(f'{where}: keypoint must have 4 dims (M, T, V, C), '
-                        f'got shape {kp.shape}')
-    elif kp.shape[-1] not in (2, 3):
-        problems.append(f'{where}: keypoint must have C = 2 or 3 '
-                        f'coordinates, got shape {kp.shape}')
-    elif not np.issubdtype(kp.dtype, np.floating):
-        problems.append(f'{where}: keypoint dtype {kp.dtype} is not float')
-    else:
-        shape = kp.shape
-        if min(shape[:3]) == 0:
-            problems.append(f'{where}: keypoint has an empty dim, shape '
-                            f'{shape}')
-        bad = int(np.size(kp) - np.count_nonzero(np.isfinite(kp)))
-        if bad:
-            problems.append(f'{where}: keypoint has {bad} NaN/inf values')
-    return problems + _check_common(anno, where, shape)
-
-
-def _check_common(anno: dict, where: str,
-                  shape: Optional[Tuple[int, ...]]) -> List[str]:
-    """Checks of total_frames, keypoint_score and img_shape; ``shape`` is
-    the (M, T, V, C) keypoint shape where it is valid and dense."""
-    problems = []
-    if 'total_frames' not in anno:
-        problems.append(f'{where}: missing key total_frames')
-    elif not _is_int(anno['total_frames']):
-        problems.append(f'{where}: total_frames must be an int, got '
-                        f'{anno["total_frames"]!r}')
-    elif shape is not None and anno['total_frames'] != shape[1]:
-        problems.append(f'{where}: total_frames {anno["total_frames"]} != '
-                        f'T = {shape[1]} of keypoint {shape}')
-
-    score = anno.get('keypoint_score')
-    if score is not None:
-        if not isinstance(score, np.ndarray):
-            problems.append(f'{where}: keypoint_score is '
-                            f'{type(score).__name__}, not a numpy array')
-        elif shape is not None and score.shape != shape[:3]:
-            problems.append(f'{where}: keypoint_score shape {score.shape} '
-                            f'!= (M, T, V) = {shape[:3]}')
-        elif not np.isfinite(score).all():
-            problems.append(f'{where}: keypoint_score has NaN/inf values')
-
-    img_shape = anno.get('img_shape')
-    if img_shape is not None:
-        try:
-            h, w = img_shape
-            valid = h > 0 and w > 0
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            problems.append(f'{where}: img_shape must be (H, W) > 0, got '
-                            f'{img_shape!r}')
-    return problems
-
-
-def _check_compressed(anno: dict, where: str) -> List[str]:
-    """Checks of the compressed form (MMAction2's Kinetics-400 files):
-    ``keypoint`` (N, V, 3) = x, y, score of N skeletons, ``frame_inds`` (N,)
-    their frames, optional ``box_score`` (N,)."""
-    problems = []
-    kp, inds = anno.get('keypoint'), anno['frame_inds']
-    if kp is None:
-        return [f'{where}: missing key keypoint (compressed annotations '
-                'keep it in per-clip files: pass their folder)']
-    if not isinstance(kp, np.ndarray) or kp.ndim != 3 or kp.shape[-1] != 3:
-        return [f'{where}: compressed keypoint must be an array (N, V, 3), '
-                f'got {getattr(kp, "shape", type(kp).__name__)}']
-    inds = np.asarray(inds)
-    if inds.shape != (kp.shape[0], ) or not np.issubdtype(
-            inds.dtype, np.integer):
-        return [f'{where}: frame_inds must be N = {kp.shape[0]} ints, got '
-                f'shape {inds.shape}, dtype {inds.dtype}']
-    total = anno.get('total_frames')
-    if inds.size and (inds.min() < 0 or (_is_int(total)
-                                         and inds.max() >= total)):
-        problems.append(f'{where}: frame_inds outside [0, total_frames = '
-                        f'{total})')
-    if np.any(np.diff(inds) < 0):
-        problems.append(f'{where}: frame_inds are not sorted')
-    if not np.isfinite(kp).all():
-        problems.append(f'{where}: keypoint has NaN/inf values')
-    box = anno.get('box_score')
-    if box is not None and np.shape(box) != (kp.shape[0], ):
-        problems.append(f'{where}: box_score shape {np.shape(box)} != '
-                        f'(N,) = ({kp.shape[0]},)')
-    return problems
-
-
-def dense_shape(anno: Any) -> Optional[Tuple[int, int, int, int]]:
-    """(M, T, V, C) of an annotation's joints, or None where invalid.
-
-    For the compressed form M is the largest number of skeletons in a frame
-    and C = 2 (the third value of each joint is its score).
-    """
-    if not isinstance(anno, dict):
-        return None
-    kp = anno.get('keypoint')
-    if not isinstance(kp, np.ndarray):
-        return None
-    if 'frame_inds' in anno:
-        inds = np.asarray(anno['frame_inds'])
-        if (kp.ndim != 3 or kp.shape[-1] != 3 or inds.shape !=
-                (kp.shape[0], ) or not _is_int(anno.get('total_frames'))
-                or not np.issubdtype(inds.dtype, np.integer)
-                or (inds.size and inds.min() < 0)):
-            return None
-        m = int(np.bincount(inds).max()) if inds.size else 0
-        return m, int(anno['total_frames']), kp.shape[1], 2
-    if kp.ndim == 4 and kp.shape[-1] in (2, 3) and min(kp.shape[:3]) > 0:
-        return tuple(int(v) for v in kp.shape)
-    return None
-
-
 def merge_skeleton_files(annos: List[Any], skeleton_dir: str) -> List[str]:
     """Add the keys of ``<skeleton_dir>/<frame_dir>.pkl`` to annotations
     without ``keypoint`` (as MMAction2's ``PoseDataset`` does with
@@ -267,8 +110,7 @@ def merge_skeleton_files(annos: List[Any], skeleton_dir: str) -> List[str]:
         name = anno.get('frame_dir', anno.get('filename'))
         path = osp.join(skeleton_dir, f'{name}.pkl')
         try:
-            with open(path, 'rb') as f:
-                extra = pickle.load(f)
+            extra = load_pickle(path)
         except Exception as e:  # missing or unreadable: report, go on
             problems.append(f'annotation {i} ({name}): cannot read {path} '
                             f'({type(e).__name__}: {e})')
@@ -348,7 +190,7 @@ def inspect_skeleton_data(data: Any,
         name = anno.get('frame_dir', anno.get('filename'))
         if isinstance(name, str):
             names.append(name)
-        if _is_int(anno.get('label')):
+        if is_int(anno.get('label')):
             labels.append(int(anno['label']))
         if 'keypoint_score' in anno:
             report.has_score += 1

@@ -95,7 +95,7 @@ def test_problems_are_all_reported(tmp_path, load_tool, capsys):
     assert 'not a skeleton annotation file' in capsys.readouterr().out
     (tmp_path / 'junk.pkl').write_bytes(b'not a pickle')
     assert tool.main([str(tmp_path / 'junk.pkl')]) == 1
-    assert 'junk.pkl: cannot read pickle file' in capsys.readouterr().err
+    assert 'junk.pkl: cannot unpickle' in capsys.readouterr().err
 
 
 def test_layouts():

@@ -7,7 +7,7 @@ from typing import Dict
 import numpy as np
 import pytest
 
-from mmups.datasets.converters.common import ConversionError
+from mmups.datasets.formats import ConversionError
 from mmups.datasets.converters.h36m import H36M_ACTIONS, JOINTS_32_TO_17
 from mmups.datasets.converters.h36m_actions import (
     clip_starts, convert_h36m_action_clips, frame_step)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mmups  # noqa: F401  (compatibility shims before mmpose)
-from mmups.datasets.converters.common import ConversionError
+from mmups.datasets.formats import ConversionError
 from mmups.datasets.converters.h36m import (H36M_ACTIONS, H36M_CAMERA_IDS,
                                             JOINTS_32_TO_17, action_class,
                                             convert_h36m, image_name)

@@ -8,8 +8,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 import pytest
 
-from mmups.datasets.converters.common import ConversionError
-from mmups.datasets.converters.kinetics_skeleton import read_kinetics_json
+from mmups.datasets.formats import ConversionError
+from mmups.datasets.formats.kinetics_json import read_kinetics_json
 
 W, H = 340, 256
 
@@ -143,7 +143,7 @@ def test_malformed_json(tmp_path, load_tool, capsys):
     tool = load_tool('kinetics_skeleton_to_pkl')
     assert tool.main([root, str(tmp_path / 'o.pkl'), '--no-progress']) == 1
     err = capsys.readouterr().err
-    assert bad in err and 'invalid JSON' in err
+    assert bad in err and 'not valid JSON' in err
 
     with open(bad, 'w') as f:
         json.dump(dict(data=[dict(frame_index=1, skeleton=[

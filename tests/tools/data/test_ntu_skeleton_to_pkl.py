@@ -5,10 +5,11 @@ from typing import List, Sequence
 import numpy as np
 import pytest
 
-from mmups.datasets.converters.common import ConversionError
-from mmups.datasets.converters.ntu import (convert_ntu, ntu_splits,
-                                           parse_sample_name,
-                                           read_skeleton_file, select_bodies)
+from mmups.datasets.formats import ConversionError
+from mmups.datasets.converters.ntu import convert_ntu, ntu_splits
+from mmups.datasets.formats.ntu_skeleton import (parse_sample_name,
+                                                 read_skeleton_file,
+                                                 select_bodies)
 from mmups.testing.ntu_skeleton import write_skeleton
 
 

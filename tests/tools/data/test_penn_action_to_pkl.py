@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy.io import loadmat, savemat
 
-from mmups.datasets.converters.common import ConversionError, stratified_split
+from mmups.datasets.converters.common import stratified_split
+from mmups.datasets.formats import ConversionError
 from mmups.datasets.converters.penn_action import (PENN_ACTIONS,
                                                    convert_penn_action,
                                                    read_penn_mat)
