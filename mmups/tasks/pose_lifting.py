@@ -188,15 +188,19 @@ class PoseLifting(TaskKind):
                 None if coords is None else coords[j], root_index=root))
         return poses
 
-    @staticmethod
-    def flip_inputs(inputs: Tensor, samples: Sequence) -> Tensor:
-        """(n, M, T, V_max, 3) inputs -> their mirror images (each sample
-        in its own layout's joints)."""
+    #: How the flip test mirrors one sample's (M, T, V, C) input window:
+    #: each 2D frame about its own root.
+    mirror_window = staticmethod(flip_sequence)
+
+    @classmethod
+    def flip_inputs(cls, inputs: Tensor, samples: Sequence) -> Tensor:
+        """(n, M, T, V_max, 3) inputs -> their mirror images
+        (:attr:`mirror_window`, each sample in its own layout's joints)."""
         out = inputs.clone()
         for j, sample in enumerate(samples):
             layout = get_layout(sample.metainfo['layout'])
             v = layout.num_joints
-            out[j, :, :, :v] = flip_sequence(inputs[j, :, :, :v], layout)
+            out[j, :, :, :v] = cls.mirror_window(inputs[j, :, :, :v], layout)
         return out
 
     # ----------------------------------------------------------- inference
@@ -209,12 +213,7 @@ class PoseLifting(TaskKind):
         frame, edge frames repeated, in the task's joint layout, through
         the config's test pipeline (whose lifting codec normalises the 2D
         pixels by the image shape, as for its dataset's camera frames)."""
-        if sample.keypoint.shape[-1] != 2:
-            raise ValueError('pose estimation lifts 2D joints, but the input '
-                             f'has {sample.keypoint.shape[-1]} coordinates '
-                             'per joint')
-        layout = inferencer.task_layout(task)
-        joints = convert_layout(sample.keypoint, sample.layout, layout)
+        layout, joints = self.input_joints(inferencer, sample, task)
         height, width = inferencer.image_shape(sample, img_shape)
         dataset = inferencer.dataset_cfg(task)
         if 'seq_len' not in dataset:
@@ -241,6 +240,22 @@ class PoseLifting(TaskKind):
                     frame_dir=sample.name))
                 packed['data_samples'].set_metainfo(dict(task=task))
                 yield packed
+
+    #: Coordinates per joint of an inference input, and what the error
+    #: says where an input has others.
+    input_coords = 2
+    input_requirement = 'pose estimation lifts 2D joints'
+
+    def input_joints(self, inferencer, sample,
+                     task: str) -> Tuple[str, np.ndarray]:
+        """(layout, joints): an inference input's (M, T, V, C) joints in
+        the joint layout of ``task``'s test pipeline, C checked."""
+        if sample.keypoint.shape[-1] != self.input_coords:
+            raise ValueError(f'{self.input_requirement}, but the input has '
+                             f'{sample.keypoint.shape[-1]} coordinates per '
+                             'joint')
+        layout = inferencer.task_layout(task)
+        return layout, convert_layout(sample.keypoint, sample.layout, layout)
 
     def inference_result(self, inferencer, preds: List, sample,
                          top_k: int) -> Dict:

@@ -319,3 +319,21 @@ def test_open_vocabulary_scores_paraphrases_like_their_class(tmp_path):
         mean = scores[np.array(test_labels) == k].mean(0)
         assert mean.argmax() == k, (trained[k], mean)
         assert mean[3 + k] > mean[6:].max(), (trained[k], mean)
+
+
+def test_future_pose_prediction_reads_the_last_observed_frames(inferencer):
+    """Inference of the demo's future pose task: one pose per person, the
+    config's horizon after the last frame, from the last 9 frames only."""
+    clip = motion(frames=30)[None]  # (1, T, 17, 3) Human3.6M-17 metres
+    out = inferencer(clip, task='fp', layout='h36m')
+    pred = out['predictions'][0]
+    assert pred['task'] == 'fp3d' and pred['horizon_frames'] == 5
+    assert pred['future_keypoints_3d'].shape == (1, 17, 3)
+    assert pred['units'] == 'mm' and pred['joint_names'][0] == 'pelvis'
+    older = clip.copy()
+    older[:, :-9] += 0.3  # frames before the observed window
+    same = inferencer(older, task='fp', layout='h36m')['predictions'][0]
+    np.testing.assert_array_equal(same['future_keypoints_3d'],
+                                  pred['future_keypoints_3d'])
+    with pytest.raises(SkeletonInputError, match='take 3D joints'):
+        inferencer(clip[..., :2], task='fp', layout='h36m')

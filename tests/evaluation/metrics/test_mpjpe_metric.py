@@ -79,3 +79,26 @@ def test_p_mpjpe_of_a_constant_prediction_is_finite():
     metric = MPJPEMetric(mode='p-mpjpe', unit_scale=1.)
     metric.process(None, [dict(sample, pred_instances=dict(keypoints=gt))])
     assert metric.evaluate(1)['P-MPJPE'] == pytest.approx(0, abs=1e-6)
+
+
+def test_baseline_scores_a_ground_truth_entry():
+    """With ``baseline``, the error of that ground-truth entry (future pose
+    prediction's zero-velocity pose), not of the prediction."""
+    samples = []
+    for offset in (10, 30):
+        sample = pose((50, 0, 0), ['S9_Walking_1.54138969_000001.jpg'])
+        gt = sample['gt_instances']['lifting_target']
+        sample['gt_instances']['zero_velocity_pose'] = gt + np.array(
+            [0, offset, 0]) / 1000.
+        samples.append(sample)
+    model, baseline = MPJPEMetric(per_action=False), MPJPEMetric(
+        baseline='zero_velocity_pose', per_action=False,
+        prefix='zero_velocity')
+    for metric in (model, baseline):
+        metric.process(None, [dict(s) for s in samples])
+    assert model.evaluate(2) == pytest.approx({'MPJPE': 50.})
+    assert baseline.evaluate(2) == pytest.approx(
+        {'zero_velocity/MPJPE': 20.})
+    missing = MPJPEMetric(baseline='nothing')
+    with pytest.raises(KeyError, match=r'no gt_instances\.nothing'):
+        missing.process(None, [pose((0, 0, 0), None)])
