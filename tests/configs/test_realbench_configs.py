@@ -103,6 +103,8 @@ def test_model_builds(path, load_cfg, tmp_path, monkeypatch):
         assert model.encoder.num_blocks == blocks
         if 'separate' in name or 'finetune' in name:
             assert tasks == (name.split('_')[-1][:-3], )
+        elif name == 'ups_realbench_all_fp3d.py':
+            assert tasks == TASKS + ('fp3d', )
         else:
             assert tasks == TASKS
         assert 2e6 < num_params(model) < 12e6  # a CPU budget

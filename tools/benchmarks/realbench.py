@@ -51,8 +51,8 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from realbench_report import (collect_run, is_complete,  # noqa: E402
-                              render_ablation_markdown, render_markdown,
-                              write_plots)
+                              render_ablation_markdown, render_fp3d_markdown,
+                              render_markdown, write_plots)
 from realbench_runs import REALBENCH_TASKS, ROOT, RUNS  # noqa: E402
 
 
@@ -261,6 +261,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if ablation:
         write_section(target, ablation, ABLATION_MARKS)
         print(ablation)
+    fp3d = render_fp3d_markdown(results)
+    if fp3d:
+        write_section(target, fp3d, FP3D_MARKS)
+        print(fp3d)
     if is_complete(results):
         # The routes figure parses the UPS config here, with the runs' data
         # root.
@@ -347,6 +351,8 @@ def environ(env: Dict[str, str]) -> Iterator[None]:
 
 MARK_START = '<!-- realbench:start -->'
 MARK_END = '<!-- realbench:end -->'
+FP3D_MARKS = ('<!-- realbench-fp3d:start -->',
+              '<!-- realbench-fp3d:end -->')
 ABLATION_MARKS = ('<!-- realbench-pe-ablation:start -->',
                   '<!-- realbench-pe-ablation:end -->')
 

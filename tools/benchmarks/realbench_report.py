@@ -41,9 +41,10 @@ def task_metrics(raw: Dict[str, float], task: str,
     out: Dict[str, float] = {}
     for key, value in raw.items():
         parts = key.split('/')
-        if len(parts) == 3 and parts[0] == task:
-            name = parts[2]
-        elif len(parts) == 3 or not single_task:
+        if len(parts) >= 3 and parts[0] == task:
+            # A metric's own prefix stays: 'zero_velocity/MPJPE'.
+            name = '/'.join(parts[2:])
+        elif len(parts) >= 3 or not single_task:
             continue
         else:
             name = parts[-1]
@@ -204,6 +205,35 @@ def render_ablation_markdown(results: dict) -> str:
                          f'{c["other"]:.1f} | {c["margin"]:+.1f} | '
                          f'{"yes" if c["met"] else "no"} |')
         lines.append('')
+    return '\n'.join(lines) + '\n'
+
+
+def render_fp3d_markdown(results: dict) -> str:
+    """The section of the six-task UPS (future pose prediction added) in
+    ``docs/benchmarks.md``, beside the five-task UPS; empty without it."""
+    six = results['runs'].get('ups_fp3d')
+    if six is None:
+        return ''
+    rows = [r for r in (results['runs'].get('ups'), six) if r is not None]
+    head = ['model', 'fp3d MPJPE (mm)', 'zero velocity (mm)'] + [
+        f'{t} ({get_task_kind(t).main_metric_name})'
+        for t in REALBENCH_TASKS]
+    lines = ['## Real data: a sixth task, future pose prediction', '',
+             f'Machine: {results["machine"]}. Seed {results["seed"]}; '
+             f'{results["iters_per_task"]} training iterations per task. '
+             'fp3d (not a task of the paper, `mmups/tasks/future_pose.py`): '
+             'the camera-frame 3D pose 5 frames (0.5 s) after 9 observed '
+             'frames of the Human3.6M mocap, root-relative; "zero '
+             'velocity" repeats the last observed pose. Reproduce: '
+             '`python tools/benchmarks/realbench.py --runs ups ups_fp3d '
+             '--reuse`.', '',
+             '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for run in rows:
+        fp = run['metrics'].get('fp3d', {})
+        cells = [_fmt(fp.get('MPJPE')), _fmt(fp.get('zero_velocity/MPJPE'))]
+        cells += [_fmt(main_figure(run['metrics'].get(t, {}), t))
+                  for t in REALBENCH_TASKS]
+        lines.append('| ' + ' | '.join([run['model']] + cells) + ' |')
     return '\n'.join(lines) + '\n'
 
 

@@ -118,4 +118,9 @@ RUNS: Dict[str, dict] = {
         'UPS)', tasks=['pe3d'], ablation='pe3d',
         cfg_options=['train_dataloader.batch_size=16']),
     **_pe_ablation(),
+    # Beyond the paper: the joint UPS with future pose prediction as a
+    # sixth task (its table: realbench_report.fp3d_table).
+    'ups_fp3d': dict(config='configs/realbench/ups_realbench_all_fp3d.py',
+                     model='UPS + fp3d (six tasks)',
+                     tasks=[*REALBENCH_TASKS, 'fp3d'], ablation='fp3d'),
 }

@@ -181,6 +181,35 @@ h36m_pe3d_metric = [dict(type='MPJPEMetric', mode='mpjpe'),
                     dict(type='MPJPEMetric', mode='p-mpjpe'),
                     dict(type='MPJPEMetric', mode='n-mpjpe')]
 
+# Future pose prediction (not a paper task; configs/realbench/
+# ups_realbench_all_fp3d.py trains it with the five): the camera-frame 3D
+# pose 5 frames (0.5 s at 10 Hz) after 9 observed frames of the same files,
+# scored beside the zero-velocity baseline (repeat the last pose).
+h36m_fp_horizon = 5
+
+
+def _fp_set(split, test_mode):
+    """Windows of observed + horizon consecutive frames (no padding: a
+    padded future stands still)."""
+    return dict(type='Human36mDataset', _scope_='mmpose',
+                data_root=h36m_pe_root, data_prefix=dict(img='images/'),
+                ann_file=f'annotation_body3d/fps10/h36m_{split}.npz',
+                seq_len=h36m_pe_seq_len + h36m_fp_horizon, causal=True,
+                pad_video_seq=False, test_mode=test_mode,
+                pipeline=[dict(type='mmups.FuturePoseWindow',
+                               horizon=h36m_fp_horizon),
+                          dict(type='mmups.PackUPSInputs')])
+
+
+h36m_fp3d = dict(
+    kind='future_pose_prediction', layout='h36m', dataset_name='h36m_mocap',
+    train=_fp_set(h36m_train_split, False),
+    val=_fp_set(h36m_val_split, True),
+    metric=[dict(type='MPJPEMetric', mode='mpjpe'),
+            dict(type='MPJPEMetric', mode='mpjpe',
+                 baseline='zero_velocity_pose', prefix='zero_velocity',
+                 per_action=False)])
+
 # ------------------------------------------------------------ UPS, by task
 # The five UPS tasks, declared by name in the paper's rotation order (pose
 # estimation first), for configs that train several tasks or pick one:

@@ -11,7 +11,8 @@ import sys
 import pytest
 # Beside the script (the folder is on sys.path: conftest.py).
 from realbench_report import (goal_checks, render_ablation_markdown,
-                              render_markdown, task_metrics)
+                              render_fp3d_markdown, render_markdown,
+                              task_metrics)
 from realbench_runs import (PE_CHANGES, PE_TRAINING_CHANGES, REALBENCH_TASKS,
                             RUNS)
 
@@ -36,7 +37,7 @@ def test_help_from_any_directory(cwd):
 def test_every_run_has_a_config():
     for name, run in RUNS.items():
         assert osp.isfile(osp.join(ROOT, run['config'])), name
-        assert set(run['tasks']) <= set(REALBENCH_TASKS)
+        assert set(run['tasks']) <= {*REALBENCH_TASKS, 'fp3d'}, name
     # Every task has UPS, UPS_separate and H = 1 rows.
     for task in REALBENCH_TASKS:
         models = [r['model'] for r in RUNS.values() if task in r['tasks']]
@@ -365,3 +366,28 @@ def test_config_fingerprint_follows_config_and_options(tool, monkeypatch):
     assert ups == tool.config_fingerprint('ups', 10)
     monkeypatch.setitem(RUNS['ups'], 'cfg_options', ['model.x=1'])
     assert ups != tool.config_fingerprint('ups', 10)
+
+
+def test_fp3d_section_beside_the_five_task_ups():
+    raw = {'fp3d/h36m_mocap/MPJPE': 80., 'fp3d/h36m_mocap/MPJPE_Walking':
+           70., 'fp3d/h36m_mocap/zero_velocity/MPJPE': 60.,
+           'pe3d/h36m_mocap/MPJPE': 100.}
+    fp = task_metrics(raw, 'fp3d', False)
+    assert fp == {'MPJPE': 80., 'zero_velocity/MPJPE': 60.}
+    five = dict(model='UPS', metrics=dict(pe3d={'MPJPE': 105.},
+                                          ar2d={'top1': 0.9}))
+    six = dict(model='UPS + fp3d (six tasks)', metrics=dict(
+        fp3d=fp, pe3d=task_metrics(raw, 'pe3d', False)))
+    results = dict(machine='m', seed=0, iters_per_task=10,
+                   runs=dict(ups=five))
+    assert render_fp3d_markdown(results) == ''
+    results['runs']['ups_fp3d'] = six
+    text = render_fp3d_markdown(results)
+    order = list(REALBENCH_TASKS)
+    row = ['-'] * len(order)
+    row[order.index('pe3d')] = '100.0'
+    assert ('| UPS + fp3d (six tasks) | 80.0 | 60.0 | ' + ' | '.join(row)
+            + ' |') in text
+    row = ['-'] * len(order)
+    row[order.index('pe3d')], row[order.index('ar2d')] = '105.0', '90.0'
+    assert '| UPS | - | - | ' + ' | '.join(row) + ' |' in text
