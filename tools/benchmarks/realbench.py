@@ -275,8 +275,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         write_section(target, markdown)
         print(markdown)
     else:
-        print('[realbench] the main comparison lacks runs '
-              f'{sorted(n for n in RUNS if n not in results["runs"])}: its '
+        missing = sorted(n for n, spec in RUNS.items() if 'ablation' not
+                         in spec and n not in results['runs'])
+        print(f'[realbench] the main comparison lacks runs {missing}: its '
               f'tables are left as they were (the runs that finished are in '
               f'{results_file})')
     print(f'[realbench] results: {results_file}; tables: {target}')

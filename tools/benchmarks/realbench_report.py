@@ -129,8 +129,9 @@ def render_markdown(results: dict, plots: Dict[str, str],
                        'data; the numbers only show that the runs work.**'
                        if results['quick'] else ''), '',
         'Reproduce: `python tools/benchmarks/realbench.py` '
-        f'(`--iters-per-task {results["iters_per_task"]}`). Data and '
-        'splits: data/README.md, section "Realbench".', '']
+        f'(`--iters-per-task {results["iters_per_task"]}`; every run\'s '
+        'record, metrics included: `docs/realbench_results.json`). Data '
+        'and splits: data/README.md, section "Realbench".', '']
     for task, what in REALBENCH_TASKS.items():
         rows = rows_for(results, task)
         if not rows:

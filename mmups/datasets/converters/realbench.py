@@ -312,7 +312,9 @@ def prepare_realbench_data(
     _build_part(out_root, 'h36m_mocap',
                 [_rel('h36m_cameras', 'h36m_mocap')] +
                 [osp.relpath(p, 'h36m_mocap') for p in pe_files.values()],
-                dict(common, splits=pe_splits, downsample=PE_DOWNSAMPLE),
+                # The quick frames in the settings: a change rebuilds.
+                dict(common, splits=pe_splits, downsample=PE_DOWNSAMPLE,
+                     **(dict(frames=QUICK_PE_FRAMES) if quick else {})),
                 _make_h36m_pe(sources['h36m_positions'],
                               sources['h36m_cameras'], pe_splits, quick))
     _build_part(out_root, 'h36m_actions',
