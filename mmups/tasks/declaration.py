@@ -167,12 +167,12 @@ def resolve_tasks(cfg: Any) -> Any:
         if sampler and _type_is(sampler, 'MultiTaskBatchSampler'):
             loaded = list(dataset['datasets'])
             # Without declared batch sizes the sampler takes the loader's
-            # batch_size for every task.
+            # batch_size for every task; a task that declares none takes
+            # it where others declare theirs.
             if sampler.get('batch_sizes') is None and any(
                     'batch_size' in decls.get(t, {}) for t in loaded):
-                sampler['batch_sizes'] = _declared(
-                    decls, loaded, 'batch_size',
-                    f'{loader_name}.batch_sampler has no batch_sizes')
+                sampler['batch_sizes'] = _batch_sizes(
+                    decls, loaded, loader.get('batch_size'), loader_name)
             if sampler.get('task_order') is None:
                 sampler['task_order'] = loaded
     for evaluator_name in ('val_evaluator', 'test_evaluator'):
@@ -223,6 +223,22 @@ def _fill_metrics(evaluator: dict, where: str, decls: Dict[str, dict],
             decls, loaded, 'metric', f'{where} has no task_metrics')
 
 
+def _batch_sizes(decls: Dict[str, dict], tasks: list,
+                 loader_batch_size: Any, loader_name: str) -> dict:
+    """Task -> its declared ``batch_size``, else the loader's; an error
+    naming the task where neither is set."""
+    sizes = {}
+    for task in tasks:
+        size = decls.get(task, {}).get('batch_size', loader_batch_size)
+        if size is None:
+            raise TaskConfigError(
+                f'task {task!r}: tasks.{task} declares no batch_size and '
+                f'{loader_name} has none (declare one, or set '
+                f'{loader_name}.batch_size for the tasks that declare none)')
+        sizes[task] = size
+    return sizes
+
+
 def _declared(decls: Dict[str, dict], tasks: list, key: str,
               lacking: str) -> dict:
     """Task -> a copy of its declaration's ``key``, for each of ``tasks``;
@@ -232,6 +248,5 @@ def _declared(decls: Dict[str, dict], tasks: list, key: str,
         if decls.get(task, {}).get(key) is None:
             raise TaskConfigError(
                 f'task {task!r}: {lacking} and tasks.{task} declares no '
-                f'{key}' + (' (declare it for every task, or for none)'
-                            if key == 'batch_size' else ''))
+                f'{key}')
     return {task: copy.deepcopy(decls[task][key]) for task in tasks}

@@ -126,11 +126,19 @@ def test_overrides_go_to_the_declaration():
         resolve_tasks(cfg)
 
 
-def test_a_batch_size_for_some_tasks_only():
+def test_a_task_without_batch_size_takes_the_loaders():
     cfg = Config.fromfile(DEMO)
     cfg.tasks.ar3d.pop('batch_size')
+    cfg.tasks.pe3d.batch_size = 7
+    cfg.train_dataloader.batch_size = 5
+    cfg = resolve_tasks(cfg)
+    sizes = cfg.train_dataloader.batch_sampler.batch_sizes
+    assert sizes['ar3d'] == 5 and sizes['pe3d'] == 7, sizes
+    # Without a loader batch_size, the task that declares none is named.
+    cfg = Config.fromfile(DEMO)
+    cfg.tasks.ar3d.pop('batch_size')
+    cfg.train_dataloader.pop('batch_size')
     with pytest.raises(TaskConfigError, match=(
-            r"^task 'ar3d': train_dataloader.batch_sampler has no batch_sizes"
-            r' and tasks.ar3d declares no batch_size \(declare it for every '
-            r'task, or for none\)')):
+            r"^task 'ar3d': tasks.ar3d declares no batch_size and "
+            r'train_dataloader has none')):
         resolve_tasks(cfg)

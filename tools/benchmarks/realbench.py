@@ -321,19 +321,37 @@ def merge_results(results: Dict, path: str) -> Dict:
     return dict(results, runs={n: runs[n] for n in RUNS if n in runs})
 
 
+#: The parts of a resolved config that the Runner reads: the fingerprint
+#: leaves out the variables that only build them, so that a variable added
+#: to a shared ``_base_`` file changes only the runs whose parts it changes.
+RUNNER_KEYS = ('model', 'train_dataloader', 'val_dataloader',
+               'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+               'optim_wrapper', 'param_scheduler', 'auto_scale_lr',
+               'val_evaluator', 'test_evaluator', 'default_hooks',
+               'custom_hooks', 'load_from', 'resume', 'randomness',
+               'env_cfg', 'default_scope', 'data_preprocessor')
+
+
 def config_fingerprint(name: str, iters: int) -> str:
     """A hash of what run ``name`` trains and tests at ``iters`` iterations
-    per task: its config as parsed (with placeholders for the paths that
-    differ between clones and sittings) and its ``cfg_options``."""
+    per task: the Runner's parts of its config as parsed and resolved (with
+    placeholders for the paths that differ between clones and sittings) and
+    its ``cfg_options``; for a run that starts from, or tests, another
+    run's checkpoint, that run's fingerprint too."""
     from mmengine.config import Config
+
+    from mmups.tasks import resolve_tasks
     spec = RUNS[name]
     env = dict(os.environ, MMUPS_REALBENCH_ROOT='<data root>',
                MMUPS_REALBENCH_ITERS_PER_TASK=str(run_iters(name, iters)),
                MMUPS_REALBENCH_JOINT_CHECKPOINT='<joint checkpoint>')
     with environ(env):
-        cfg = Config.fromfile(osp.join(ROOT, spec['config']))
-    text = json.dumps([cfg.to_dict(), spec.get('cfg_options', [])],
-                      sort_keys=True, default=repr)
+        cfg = resolve_tasks(Config.fromfile(osp.join(ROOT, spec['config'])))
+    parts = {k: cfg[k] for k in RUNNER_KEYS if k in cfg}
+    parents = [config_fingerprint(spec[k], iters)
+               for k in ('starts_from', 'tests_from') if k in spec]
+    text = json.dumps([Config(parts).to_dict(), spec.get('cfg_options', []),
+                       *parents], sort_keys=True, default=repr)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

@@ -364,8 +364,27 @@ def test_config_fingerprint_follows_config_and_options(tool, monkeypatch):
     # Not the data root: other clones keep the data elsewhere.
     monkeypatch.setenv('MMUPS_REALBENCH_ROOT', '/somewhere/else')
     assert ups == tool.config_fingerprint('ups', 10)
+    finetune = tool.config_fingerprint('ups_finetune_ar2d', 10)
     monkeypatch.setitem(RUNS['ups'], 'cfg_options', ['model.x=1'])
     assert ups != tool.config_fingerprint('ups', 10)
+    # A fine-tuning run follows the run it starts from.
+    assert finetune != tool.config_fingerprint('ups_finetune_ar2d', 10)
+
+
+def test_config_fingerprint_reads_what_the_runner_reads(tool, monkeypatch,
+                                                        tmp_path):
+    # A variable of a shared _base_ file that no part of the run reads
+    # leaves the fingerprint as it was; one that a part reads changes it.
+    base = osp.join(tool.ROOT, RUNS['ups_separate_ar2d']['config'])
+    before = tool.config_fingerprint('ups_separate_ar2d', 10)
+    for text, same in (('unread_variable = 1', True),
+                       ('train_cfg = dict(val_interval=7)', False)):
+        config = tmp_path / f'c{int(same)}.py'
+        config.write_text(f"_base_ = [{base!r}]\n{text}\n")
+        monkeypatch.setitem(RUNS['ups_separate_ar2d'], 'config',
+                            str(config))
+        after = tool.config_fingerprint('ups_separate_ar2d', 10)
+        assert (after == before) is same, text
 
 
 def test_fp3d_section_beside_the_five_task_ups():
