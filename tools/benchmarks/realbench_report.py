@@ -260,9 +260,8 @@ def pe_ablation_table(results: dict) -> List[str]:
     """Markdown lines of the pose-lifting ablation (none without its
     runs): the joint UPS with the changes added one at a time, its action
     tasks beside, then UPS fine-tuned on pe3d, UPS_separate and the TCN
-    with and without flip test, where they ran."""
-    names = [n for n in RUNS if RUNS[n].get('ablation') == 'pe3d'
-             and n.startswith('ups')]
+    (with and without flip test, and both at batch 16), where they ran."""
+    names = [n for n in RUNS if n.startswith('ups_pe_ablation')]
     rows = [(n, results['runs'][n]) for n in names if n in results['runs']]
     if not rows:
         return []
@@ -271,8 +270,8 @@ def pe_ablation_table(results: dict) -> List[str]:
                                  model='UPS, + ' + PE_CHANGES[-1][0] +
                                  ' (the shipped configs)')))
     for name in ('ups_finetune_pe3d', 'ups_separate_pe3d',
-                 'tcn_h36m_pe3d_noflip', 'tcn_h36m_pe3d',
-                 'tcn_h36m_pe3d_b16'):
+                 'ups_separate_pe3d_b16', 'tcn_h36m_pe3d_noflip',
+                 'tcn_h36m_pe3d', 'tcn_h36m_pe3d_b16'):
         if name in results['runs']:
             rows.append((name, results['runs'][name]))
     actions = [t for t in REALBENCH_TASKS

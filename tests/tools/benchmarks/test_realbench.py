@@ -259,7 +259,9 @@ def test_pe_ablation_runs_and_section():
                          ar2d=dict(top1=0.9)),
             'ups': run('UPS', 90., 60., ar2d=dict(top1=0.91)),
             'tcn_h36m_pe3d': run('VideoPoseLift TCN (MMPose)', 86., 67.),
-            'tcn_h36m_pe3d_b16': run('TCN, batch 16', 99., 70.)}
+            'tcn_h36m_pe3d_b16': run('TCN, batch 16', 99., 70.),
+            'ups_separate_pe3d_b16': run('UPS_separate, batch 16', 95., 75.),
+            'ups_separate_pe3d': run('UPS_separate', 85., 66.)}
     text = render_ablation_markdown(dict(machine='m', seed=0,
                                          iters_per_task=1000, runs=runs))
     assert '| UPS, baseline | 200.0 | 110.0 | - | 90.0 | 201.0 | 90.0 |' in text
@@ -268,9 +270,13 @@ def test_pe_ablation_runs_and_section():
     assert "| UPS MPJPE - P-MPJPE <= TCN's | UPS | 30.0 | 19.0 | -11.0 | no |" \
         in text
     assert '| UPS MPJPE <= TCN | UPS | 90.0 | 86.0 | -4.0 | no |' in text
-    # The TCN's rows: the peer, then the one that sees UPS' windows.
-    assert text.index('| VideoPoseLift TCN (MMPose) | 86.0') < text.index(
-        '| TCN, batch 16 | 99.0 | 70.0 |')
+    # After the shipped UPS: UPS_separate at both batches, then the TCN's
+    # rows, the peer before the one at batch 16.
+    order = ['| UPS, + flip test (the shipped', '| UPS_separate | 85.0',
+             '| UPS_separate, batch 16 | 95.0', '| VideoPoseLift TCN (MMPose) '
+             '| 86.0', '| TCN, batch 16 | 99.0 | 70.0 |']
+    assert [text.index(o) for o in order] == sorted(
+        text.index(o) for o in order)
     assert render_ablation_markdown(dict(runs={'ups': runs['ups']})) == ''
 
 
