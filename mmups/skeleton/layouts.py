@@ -72,7 +72,8 @@ class SkeletonLayout:
 
     @property
     def canonical_index(self) -> np.ndarray:
-        """(V,) int array: the canonical slot of each of this layout's joints."""
+        """(V,) int array: the canonical slot of each of this layout's
+        joints."""
         return self._canonical
 
     @property
@@ -112,6 +113,48 @@ class SkeletonLayout:
         """(n_sub, V, V) normalised adjacency subsets (identity, inward,
         outward)."""
         return self.graph(mode).A.astype(np.float32)
+
+    def tree_paths(self) -> Tuple[np.ndarray, np.ndarray]:
+        """The paths of a tree-shaped ``inward`` graph (each joint has at
+        most one parent, one joint none), from which the routed encoder
+        links the joints a layout keeps across the ones it lacks.
+
+        Returns:
+            inside: (V, V, V) bool, ``inside[u, v, w]``: joint w lies
+                strictly between joints u and v on the path joining them.
+            above: (V, V) bool, ``above[u, v]``: v is a proper ancestor of u
+                (the path from u to v follows ``inward`` edges only).
+        """
+        v = self.num_joints
+        parent = [-1] * v
+        for child, par in self.inward:
+            if parent[child] >= 0:
+                raise ValueError(f'Layout {self.name!r} is not a tree: joint '
+                                 f'{self.joint_names[child]!r} has two '
+                                 f'parents.')
+            parent[child] = par
+        chains = []  # each joint's path to the root, itself first
+        for joint in range(v):
+            chain = [joint]
+            while parent[chain[-1]] >= 0:
+                chain.append(parent[chain[-1]])
+                if len(chain) > v:
+                    raise ValueError(f'Layout {self.name!r} is not a tree: '
+                                     f'its inward edges form a cycle.')
+            chains.append(chain)
+        if len({chain[-1] for chain in chains}) != 1:
+            raise ValueError(f'Layout {self.name!r} is not a tree: its '
+                             f'graph is not connected.')
+        inside = np.zeros((v, v, v), dtype=bool)
+        above = np.zeros((v, v), dtype=bool)
+        for u in range(v):
+            above[u, chains[u][1:]] = True
+            for w in range(v):
+                common = next(j for j in chains[u] if j in chains[w])
+                path = (chains[u][:chains[u].index(common) + 1] +
+                        chains[w][:chains[w].index(common)])
+                inside[u, w, [j for j in path if j not in (u, w)]] = True
+        return inside, above
 
 
 _NTU = ('pelvis', 'spine_mid', 'neck', 'head',

@@ -70,6 +70,15 @@ class RoutedEncoder(BaseModule):
         score_std: standard deviation of the initial routing scores.
         compute_unselected: see above.
         norm_cfg: normalisation config of the SEM GCN blocks.
+        connect_layouts: every layout's SEM graph is connected, its filled
+            slots linked across the canonical slots it lacks
+            (:class:`~mmups.models.encoders.SpatialEncodingModule`).
+        mask_empty_slots: empty slots contribute nothing to filled ones in
+            the SEM graph convolutions and normalisations and in the TEM
+            (:class:`~mmups.models.encoders.SpatialEncodingModule`,
+            :class:`~mmups.models.encoders.TemporalEncodingModule`).
+            Both options default to False, the encoder existing checkpoints
+            were trained with; neither adds a checkpoint entry.
     """
 
     def __init__(self,
@@ -86,6 +95,8 @@ class RoutedEncoder(BaseModule):
                  score_std: float = 1.0,
                  compute_unselected: bool = False,
                  norm_cfg: dict = dict(type='GN', num_groups=1),
+                 connect_layouts: bool = False,
+                 mask_empty_slots: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.embed_dims = embed_dims
@@ -99,7 +110,8 @@ class RoutedEncoder(BaseModule):
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 SEMTEMBlock(embed_dims, self.num_joints, num_heads, mlp_ratio,
-                            drop, norm_cfg) for _ in range(num_blocks))
+                            drop, norm_cfg, connect_layouts,
+                            mask_empty_slots) for _ in range(num_blocks))
             for _ in range(num_layers))
         # std (score_std / sqrt(q))**0.5 for both makes the scores B . tau
         # start with standard deviation score_std.

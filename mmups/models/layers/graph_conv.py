@@ -4,7 +4,9 @@ They follow the TCN-GCN layer of CTR-GCN (channel-wise topology refinement,
 then multi-scale temporal convolution), with one change that lets one set of
 weights serve several joint layouts: the adjacency ``A`` is an argument of
 ``forward`` instead of a buffer fixed at construction. Every weight here is a
-1x1 or temporal convolution, so its shape does not depend on V.
+1x1 or temporal convolution, so its shape does not depend on V. The graph
+convolution also takes an optional mask of the joints that exist, so that
+the rest (empty slots of the canonical joint set) contribute nothing.
 
 Feature maps are (N, C, T, V): N samples (persons folded in), C channels,
 T frames, V joints.
@@ -14,6 +16,8 @@ from typing import Optional, Sequence
 import torch
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
+
+from .masked_norm import masked_group_norm
 
 
 def norm_layer(norm_cfg: dict, channels: int) -> nn.Module:
@@ -41,8 +45,8 @@ class ChannelTopologyConv(nn.Module):
     Args:
         in_channels: C_in.
         out_channels: C_out.
-        num_subsets: n_sub, number of adjacency subsets (3 for the spatial mode:
-            identity, inward, outward).
+        num_subsets: n_sub, number of adjacency subsets (3 for the spatial
+            mode: identity, inward, outward).
         rel_reduction: channel reduction of the relation branch.
     """
 
@@ -60,18 +64,36 @@ class ChannelTopologyConv(nn.Module):
         # Starts at 0 so training begins from the plain skeleton graph.
         self.alpha = nn.Parameter(torch.zeros(1))
 
-    def forward(self, x: Tensor, A: Tensor) -> Tensor:
-        """x: (N, C_in, T, V); A: (n_sub, V, V) -> (N, C_out, T, V)."""
+    def forward(self, x: Tensor, A: Tensor,
+                joint_mask: Optional[Tensor] = None) -> Tensor:
+        """Aggregate joint features over the refined topology.
+
+        Args:
+            x: (N, C_in, T, V) features.
+            A: (n_sub, V, V) adjacency, or (N, n_sub, V, V) one per sample.
+            joint_mask: (N, V) bool, True for joints that exist; the value
+                (bias included) of the others is zeroed before it reaches
+                ``A`` or the refinement, so they contribute nothing.
+
+        Returns:
+            (N, C_out, T, V).
+        """
         n, _, t, v = x.shape
         k = self.num_subsets
         pooled = x.mean(2, keepdim=True)  # (N, C_in, 1, V)
         q = self.query(pooled).squeeze(2)  # (N, n_sub*R, V)
         kk = self.key(pooled).squeeze(2)
-        rel = torch.tanh(q.unsqueeze(-1) - kk.unsqueeze(-2))  # (N, n_sub*R, V, V)
-        refine = self.expand(rel).view(n, k, -1, v, v)  # (N, n_sub, C_out, V, V)
-        topo = A.view(1, k, 1, v, v) + self.alpha * refine
-        value = self.value(x).view(n, k, -1, t, v)  # (N, n_sub, C_out, T, V)
-        # out[n, c, t, u] = sum_k sum_v topo[n, k, c, u, v] * value[n, k, c, t, v]
+        # (N, n_sub*R, V, V)
+        rel = torch.tanh(q.unsqueeze(-1) - kk.unsqueeze(-2))
+        # (N, n_sub, C_out, V, V)
+        refine = self.expand(rel).view(n, k, -1, v, v)
+        topo = A.view(-1, k, 1, v, v) + self.alpha * refine
+        value = self.value(x)
+        if joint_mask is not None:
+            value = value * joint_mask.to(value.dtype)[:, None, None, :]
+        value = value.view(n, k, -1, t, v)  # (N, n_sub, C_out, T, V)
+        # out[n, c, t, u] =
+        #     sum_k sum_v topo[n, k, c, u, v] * value[n, k, c, t, v]
         return torch.einsum('nkcuv,nkctv->nctu', topo, value)
 
 
@@ -87,9 +109,26 @@ class GraphConvUnit(nn.Module):
         self.down = residual_projection(in_channels, out_channels, norm_cfg)
         self.act = nn.ReLU(inplace=True)
 
-    def forward(self, x: Tensor, A: Tensor) -> Tensor:
-        """x: (N, C_in, T, V); A: (n_sub, V, V) -> (N, C_out, T, V)."""
-        return self.act(self.norm(self.conv(x, A)) + self.down(x))
+    def forward(self, x: Tensor, A: Tensor,
+                joint_mask: Optional[Tensor] = None) -> Tensor:
+        """x: (N, C_in, T, V); A: (n_sub, V, V) or (N, n_sub, V, V);
+        joint_mask: (N, V) bool or None -> (N, C_out, T, V).
+
+        With ``joint_mask`` the joints outside it contribute nothing: their
+        values are masked in the convolution and the GroupNorm statistics
+        are taken over the joints in it; x must be zero outside it, and the
+        output then is too.
+        """
+        if joint_mask is None:
+            return self.act(self.norm(self.conv(x, A)) + self.down(x))
+        if not isinstance(self.norm, nn.GroupNorm) or not isinstance(
+                self.down, nn.Identity):
+            raise ValueError('A joint mask needs GroupNorm (norm_cfg type '
+                             f'"GN", not {type(self.norm).__name__}) and as '
+                             'many output as input channels.')
+        out = masked_group_norm(self.norm, self.conv(x, A, joint_mask),
+                                joint_mask)
+        return self.act(out + x)
 
 
 class MultiScaleTemporalConv(nn.Module):
@@ -115,8 +154,8 @@ class MultiScaleTemporalConv(nn.Module):
         widths[0] += out_channels - mid * num_branches
 
         def entry(width: int) -> list:
-            return [nn.Conv2d(in_channels, width, 1), norm_layer(norm_cfg, width),
-                    nn.ReLU(inplace=True)]
+            return [nn.Conv2d(in_channels, width, 1),
+                    norm_layer(norm_cfg, width), nn.ReLU(inplace=True)]
 
         branches = []
         for width, dilation in zip(widths, dilations):

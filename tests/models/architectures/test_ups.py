@@ -262,3 +262,27 @@ def test_decoder_memory_tokens(memory_tokens):
 def test_unknown_memory_tokens():
     with pytest.raises(ValueError, match='memory_tokens'):
         build_tiny(memory_tokens='pixels')
+
+
+def test_encoder_options_from_the_model_config():
+    """``encoder=dict(connect_layouts=..., mask_empty_slots=...)`` reaches
+    every SEM-TEM block; a checkpoint of the default model loads strictly
+    and the model trains with them."""
+    default = build_tiny()
+    model = build_tiny(encoder=dict(connect_layouts=True,
+                                    mask_empty_slots=True))
+    blocks = [block for layer in model.encoder.layers for block in layer]
+    assert all(b.sem.connect_layouts and b.sem.mask_empty_slots
+               and b.tem.mask_empty_slots for b in blocks)
+    assert not any(b.sem.connect_layouts or b.sem.mask_empty_slots
+                   for layer in default.encoder.layers for b in layer)
+    model.load_state_dict(default.state_dict(), strict=True)
+    model.train()
+    losses = model(**batch(model, 'ar2d'), mode='loss')
+    losses['loss'].backward()
+    assert any(b.sem.graph_offset.grad is not None
+               and b.sem.graph_offset.grad.abs().sum() > 0 for b in blocks)
+    default.eval(), model.eval()
+    data = batch(model, 'ar2d')
+    assert not torch.allclose(model(**data, mode='tensor'),
+                              default(**data, mode='tensor'))

@@ -93,3 +93,16 @@ def test_group_norm_behaves_alike_in_training_and_evaluation():
         train_out = tok.train()(x, ['coco', 'coco'])[0]
         eval_out = tok.eval()(x, ['coco', 'coco'])[0]
         assert torch.allclose(train_out, eval_out, atol=1e-5) == same
+
+
+@pytest.mark.parametrize('layout', LAYOUTS)
+def test_each_layout_graph_is_one_skeleton(layout):
+    """The tokenizer runs on a layout's own joints and graph, so it has no
+    empty slots, and every built-in layout's own graph is connected."""
+    from scipy.sparse.csgraph import connected_components
+    adjacency = get_layout(layout).adjacency()
+    linked = (adjacency[1] + adjacency[2]) > 0
+    assert connected_components(linked, directed=False)[0] == 1
+    tok = tiny_tokenizer()
+    assert getattr(tok, f'graph_{layout.replace("+", "_")}').shape[-1] == (
+        get_layout(layout).num_joints)
