@@ -23,7 +23,8 @@ class UPSDataSample(BaseDataElement):
     * ``pred_label`` (LongTensor, (1,)): predicted class index.
     * ``gt_instances.lifting_target`` ((F, V, 3)): 3D target joints of the F target frames.
     * ``pred_instances.keypoints`` ((F, V, 3) ndarray): decoded 3D joints.
-    * ``pred_tokens`` (LongTensor, (L,)): the decoded token sequence.
+    * ``pred_tokens`` (LongTensor, (L,)): the decoded token sequence;
+      (K, L) for an action sample tested on K > 1 clips, one per clip.
     """
 
     def set_gt_label(self, value: Union[int, np.integer, torch.Tensor]

@@ -7,11 +7,13 @@ from .declaration import resolve_tasks
 from .early_prediction import EarlyActionPrediction
 from .future_pose import FuturePosePrediction, FuturePoseWindow
 from .pose_lifting import PoseLifting
-from .recognition import ActionRecognition
+from .recognition import (AVERAGE_CLIPS, ActionRecognition,
+                          average_clip_scores)
 
 __all__ = [
     'TaskKind', 'ActionRecognition', 'EarlyActionPrediction', 'PoseLifting',
     'FuturePosePrediction', 'FuturePoseWindow',
     'get_task_kind', 'list_task_kinds', 'task_kind', 'task_index',
-    'PAPER_TASKS', 'check_task_config', 'TaskConfigError', 'resolve_tasks'
+    'PAPER_TASKS', 'check_task_config', 'TaskConfigError', 'resolve_tasks',
+    'AVERAGE_CLIPS', 'average_clip_scores'
 ]

@@ -14,7 +14,32 @@ from torch import Tensor
 from mmups.registry import TASKS
 from .base import TaskKind
 
-__all__ = ['ActionRecognition']
+__all__ = ['ActionRecognition', 'average_clip_scores', 'AVERAGE_CLIPS']
+
+#: How a sample's test clips' scores are averaged (MMAction2's
+#: ``average_clips`` names; UPS reads it from ``test_cfg``).
+AVERAGE_CLIPS = ('prob', 'score')
+
+
+def average_clip_scores(logits: Tensor, mode: str = 'prob') -> Tensor:
+    """A sample's class scores from those of its K test clips, as
+    MMAction2's ``BaseHead.average_clip`` forms them.
+
+    Args:
+        logits: (K, n_cls) logits of each clip over the label set.
+        mode: ``'prob'``: the mean of the clips' softmax; ``'score'``: the
+            mean of the logits.
+
+    Returns:
+        (n_cls,) float scores.
+    """
+    logits = logits.float()
+    if mode == 'prob':
+        return logits.softmax(-1).mean(0)
+    if mode == 'score':
+        return logits.mean(0)
+    raise ValueError(f'average_clips must be one of {AVERAGE_CLIPS}, not '
+                     f'{mode!r}.')
 
 
 @TASKS.register_module(name='recognition')
@@ -52,13 +77,26 @@ class ActionRecognition(TaskKind):
     def pack(self, results: Dict, sample, source: str) -> np.ndarray:
         """MMAction2's keys after ``PoseDecode``: ``keypoint`` (M, T, V, C),
         C = 2 or 3 (a ``keypoint_score`` is not read: 2D input gets a zero
-        Z, paper 5.2), and ``label``."""
+        Z, paper 5.2), and ``label``. With ``num_clips`` = K > 1 (set by
+        ``UniformSampleFrames``), ``keypoint`` holds the K clips one after
+        the other, (M, K * T, V, C), and the sample's input is
+        (K, M, T, V, C), as MMAction2's ``FormatGCNInput`` makes it."""
         if 'keypoint' not in results:
             raise KeyError(f'{source}: no keypoint array.')
         if 'label' not in results:
             raise KeyError(f'{source}: no label.')
         sample.set_gt_label(int(np.asarray(results['label']).reshape(-1)[0]))
-        return np.asarray(results['keypoint'], dtype=np.float32)
+        keypoint = np.asarray(results['keypoint'], dtype=np.float32)
+        clips = int(results.get('num_clips') or 1)
+        if clips == 1:
+            return keypoint
+        if keypoint.ndim != 4 or keypoint.shape[1] % clips:
+            raise ValueError(f'{source}: a keypoint array of shape '
+                             f'{keypoint.shape} does not hold {clips} clips '
+                             'of equal length (M, K * T, V, C).')
+        m, frames = keypoint.shape[:2]
+        return keypoint.reshape(m, clips, frames // clips,
+                                *keypoint.shape[2:]).transpose(1, 0, 2, 3, 4)
 
     def random_ground_truth(self, sample, model, num_joints: int,
                             generator=None) -> None:
@@ -68,14 +106,36 @@ class ActionRecognition(TaskKind):
 
     def predict(self, model, inputs: Tensor, samples: List,
                 task: str) -> None:
-        out, grammar = model.generate(inputs, samples, task)
+        """``inputs``: (n, M, T, V, 3), or (n, K, M, T, V, 3) for K test
+        clips per sample (MMAction2's ``num_clips``). The n * K clips are
+        decoded as one batch; each sample's ``pred_score`` is its clips'
+        scores averaged as ``test_cfg.average_clips`` says
+        (:func:`average_clip_scores`), its ``pred_label`` their arg-max
+        (with one clip: the decoded action token, the same class) and its
+        ``pred_tokens`` the (L,) decoded tokens, (K, L) for K > 1."""
+        clips = inputs.shape[1] if inputs.dim() == 6 else 1
+        if clips > 1:
+            inputs = inputs.flatten(0, 1)  # sample-major: clip k of j at jK+k
+            samples_of_clips = [s for s in samples for _ in range(clips)]
+        else:
+            samples_of_clips = samples
+        out, grammar = model.generate(inputs, samples_of_clips, task)
+        mode = model.test_cfg['average_clips']
         for j, sample in enumerate(samples):
-            tokens = out['tokens'][j, :out['lengths'][j]]
-            sample.pred_tokens = tokens.cpu()
-            ids = model.vocabulary.action_token_ids(grammar.label_sets[j])
-            score = out['first_logits'][j, ids].float().softmax(-1)
+            first = j * clips
+            tokens = [out['tokens'][r, :out['lengths'][r]]
+                      for r in range(first, first + clips)]
+            ids = model.vocabulary.action_token_ids(grammar.label_sets[first])
+            score = average_clip_scores(
+                out['first_logits'][first:first + clips][:, ids], mode)
             sample.pred_score = score.cpu()
-            sample.pred_label = torch.tensor([grammar.decode_label(j, tokens)])
+            if clips == 1:
+                sample.pred_tokens = tokens[0].cpu()
+                label = grammar.decode_label(first, tokens[0])
+            else:
+                sample.pred_tokens = torch.stack(tokens).cpu()
+                label = int(score.argmax())
+            sample.pred_label = torch.tensor([label])
 
     # ----------------------------------------------------------- inference
     def inference_ratios(self, ratios: Sequence[float]) -> Sequence:

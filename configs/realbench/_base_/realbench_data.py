@@ -68,6 +68,22 @@ h36m_clip_len = 32
 h36m_normalize = dict(type='PreNormalize3D', zaxis=[0, 8], xaxis=[14, 11],
                       align_spine=False, align_shoulder=False)
 
+# The protocol of the action tasks' clips (docs/tasks.md, "The action
+# tasks' clips"): the defaults of the keywords of _clip_set and _ups_task
+# below, so that a line here switches UPS and its ST-GCN peers alike. The
+# values are the protocol the realbench was run with.
+# eap_fair_prefix: False: normalise each clip whole, cut it to its observed
+# part, sample with MMAction2's UniformSampleFrames (which loops a part
+# shorter than clip_len); True: cut the recorded clip first, normalise its
+# observed frames only and stretch a short part over clip_len frames
+# (mmups.UniformSampleFramesNoLoop), so that no frame after the cut reaches
+# the sample.
+eap_fair_prefix = False
+# test_clips: clips sampled per validation clip (MMAction2's num_clips), and
+# their class scores averaged: UPS' model.test_cfg.average_clips, ST-GCN's
+# GCNHead average_clips, both 'prob' by default.
+test_clips = 1
+
 # What differs between the two action datasets.
 _penn = dict(ann_file=penn_ann_file, normalize=penn_normalize,
              clip_len=penn_clip_len, layout='penn_action',
@@ -77,36 +93,52 @@ _h36m = dict(ann_file=h36m_action_ann_file, normalize=h36m_normalize,
              dataset='h36m_mocap')
 
 
-def _clip_set(data, split, test_mode, tail, ratio=None):
+def _clip_set(data, split, test_mode, tail, ratio=None,
+              fair_prefix=eap_fair_prefix, num_clips=test_clips):
     """MMAction2's PoseDataset (built in its scope) of one split: normalise,
-    sample ``clip_len`` frames (one clip in test mode), then ``tail`` packs
-    the sample for the model. With ``ratio`` (one observation ratio, or
-    several to draw from) the clip is cut to its first part before the
-    sampling: early prediction."""
-    pipeline = [data['normalize']]
-    if ratio is not None:
-        pipeline.append(dict(type='mmups.ObservationRatio', ratios=ratio))
-    sample = dict(type='UniformSampleFrames', clip_len=data['clip_len'])
+    sample ``clip_len`` frames (``num_clips`` clips in test mode, one in
+    training), then ``tail`` packs the sample for the model. With ``ratio``
+    (one observation ratio, or several to draw from) the clip is cut to its
+    first part before the sampling: early prediction; ``fair_prefix``
+    (see eap_fair_prefix) cuts it before the normalisation too and samples
+    a part shorter than ``clip_len`` without looping."""
+    normalize = [data['normalize']]
+    sampler = 'UniformSampleFrames'
+    if ratio is None:
+        pipeline = normalize
+    else:
+        observe = [dict(type='mmups.ObservationRatio', ratios=ratio)]
+        if fair_prefix:
+            pipeline = observe + normalize
+            sampler = 'mmups.UniformSampleFramesNoLoop'
+        else:
+            pipeline = normalize + observe
+    sample = dict(type=sampler, clip_len=data['clip_len'])
     if test_mode:
-        sample.update(num_clips=1, test_mode=True)
+        sample.update(num_clips=num_clips, test_mode=True)
     return dict(type='PoseDataset', _scope_='mmaction',
                 ann_file=data['ann_file'], split=split, test_mode=test_mode,
                 pipeline=pipeline + [sample, dict(type='PoseDecode')] + tail)
 
 
-def _ups_task(data, kind, train_split, val_split, metric):
+def _ups_task(data, kind, train_split, val_split, metric,
+              fair_prefix=eap_fair_prefix, num_clips=test_clips):
     """The declaration of a UPS action task of ``kind`` on ``data``: its
     PackUPSInputs steps get the task, layout, label set and dataset name
     from it. Early prediction draws a random observation ratio per training
-    clip and holds every validation clip once per ratio."""
+    clip and holds every validation clip once per ratio. ``fair_prefix``
+    and ``num_clips``: as in :func:`_clip_set`."""
     tail = [dict(type='mmups.PackUPSInputs')]
     if kind == 'recognition':
         train = _clip_set(data, train_split, False, tail)
-        val = _clip_set(data, val_split, True, tail)
+        val = _clip_set(data, val_split, True, tail, num_clips=num_clips)
     else:
-        train = _clip_set(data, train_split, False, tail, eap_ratios)
+        train = _clip_set(data, train_split, False, tail, eap_ratios,
+                          fair_prefix=fair_prefix)
         val = dict(type='ConcatDataset', datasets=[
-            _clip_set(data, val_split, True, tail, r) for r in eap_ratios])
+            _clip_set(data, val_split, True, tail, r,
+                      fair_prefix=fair_prefix, num_clips=num_clips)
+            for r in eap_ratios])
     return dict(kind=kind, layout=data['layout'],
                 label_set=data['label_set'], dataset_name=data['dataset'],
                 train=train, val=val, metric=metric)

@@ -35,7 +35,9 @@ class PackUPSInputs(BaseTransform):
         meta_keys: result keys copied into the metainfo when present.
 
     Returns (in ``transform``):
-        ``dict(inputs=Tensor (M, T, V, C), data_samples=UPSDataSample)``.
+        ``dict(inputs=Tensor (M, T, V, C), data_samples=UPSDataSample)``;
+        an action sample of K > 1 test clips (``UniformSampleFrames``'
+        ``num_clips``) has inputs (K, M, T, V, C).
     """
 
     def __init__(self,
@@ -67,9 +69,10 @@ class PackUPSInputs(BaseTransform):
         sample.set_metainfo(
             {k: results[k] for k in self.meta_keys if k in results})
         inputs = self.kind.pack(results, sample, self._source(results))
-        if inputs.ndim != 4:
+        if inputs.ndim not in (4, 5):
             raise ValueError(f'{self._source(results)}: expected (M, T, V, C) '
-                             f'joints, got shape {inputs.shape}.')
+                             f'joints (or (K, M, T, V, C) for K clips), got '
+                             f'shape {inputs.shape}.')
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(inputs)),
                     data_samples=sample)
 

@@ -18,6 +18,14 @@ class ObservationRatio(BaseTransform):
     ceil(r * T) frames, so the clip is sampled from the observed part only,
     and records ``obs_ratio`` = r for the metric.
 
+    Placed first, before the normalisation (``PreNormalize3D`` /
+    ``PreNormalize2D``), it cuts the recorded clip, and nothing after the
+    cut reaches the sample: ``PreNormalize3D`` picks the main person, the
+    centre and the frames it keeps from the observed frames only. Placed
+    after it (the configs' default, as the protocol was first run), the
+    cut falls on the normalised clip, whose main person and empty frames
+    were chosen from the whole clip. docs/tasks.md has both protocols.
+
     Args:
         ratios: one ratio (fixed, for testing) or several (training: one
             drawn uniformly per sample). Each in (0, 1].

@@ -7,7 +7,8 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmups.registry import MODELS
-from mmups.tasks import PAPER_TASKS, get_task_kind, task_index
+from mmups.tasks import (AVERAGE_CLIPS, PAPER_TASKS, get_task_kind,
+                         task_index)
 from ..vocabularies.task_grammar import TaskGrammar
 
 ForwardResults = Union[Dict[str, Tensor], List, Tensor]
@@ -18,9 +19,11 @@ TRAIN_CFG_DEFAULTS = dict(masked_softmax=False,
                           coord_target=dict(mode='hard'),
                           coord_input_dropout=0.0, coord_l1_weight=0.0)
 #: ``UPS(test_cfg=...)`` keys and their defaults (bin centres of the
-#: arg-max tokens).
+#: arg-max tokens; clips' class probabilities averaged, as MMAction2's
+#: ``GCNHead`` does by default).
 TEST_CFG_DEFAULTS = dict(coord_readout='argmax', readout_window=None,
-                         zero_root=False, flip_test=False)
+                         zero_root=False, flip_test=False,
+                         average_clips='prob')
 
 
 def _checked_cfg(cfg: Optional[dict], defaults: dict, what: str) -> dict:
@@ -45,9 +48,10 @@ class UPS(BaseModel):
 
     Predictions are written where MMAction2's ``AccMetric`` and MMPose's
     ``MPJPE`` read them: ``pred_score`` (softmax of the first decoding step
-    over the sample's label set) and ``pred_label`` for AR/EAP;
-    ``pred_instances.keypoints`` (F, V, 3) for PE. ``pred_tokens`` holds the
-    decoded sequence.
+    over the sample's label set, averaged over its test clips) and
+    ``pred_label`` for AR/EAP; ``pred_instances.keypoints`` (F, V, 3) for
+    PE. ``pred_tokens`` holds the decoded sequence (one row per clip where
+    a sample has several).
 
     Args:
         tokenizer: ``JointTokenizer`` config.
@@ -103,7 +107,8 @@ class UPS(BaseModel):
               ``test_cfg``) and its exact value (integral regression), in
               the coordinates' units (metres), averaged over the PE
               samples' coordinates.
-        test_cfg: how pose estimation is read out (every key optional):
+        test_cfg: how predictions are read out (every key optional). Of
+            pose estimation:
 
             * ``coord_readout`` (``'argmax'``): ``'argmax'`` decodes each
               coordinate token to its bin centre; ``'expectation'`` to the
@@ -118,6 +123,19 @@ class UPS(BaseModel):
               input and the mirror image of the pose predicted from the
               mirrored input (left and right joints swapped, X mirrored
               about the root), as MMPose's ``PoseLifter`` ``flip_test``.
+
+            Of the action tasks (recognition, early prediction), whose test
+            pipelines may sample K > 1 clips per sample (MMAction2's
+            ``num_clips``; inputs (N, K, M, T, V, 3)): each clip is decoded
+            on its own and the sample's ``pred_score`` is
+
+            * ``average_clips`` (``'prob'``): ``'prob'`` the mean over the
+              clips of the softmax of the first step's logits over the
+              label set; ``'score'`` the mean of those logits (then
+              ``pred_score`` holds logits), as MMAction2's
+              ``BaseHead.average_clip``; ``pred_label`` is the arg-max of
+              the mean. With K = 1, ``'prob'`` is the softmax of the one
+              clip and the label the decoded token's.
         data_preprocessor: defaults to ``UPSDataPreprocessor``.
     """
 
@@ -161,6 +179,10 @@ class UPS(BaseModel):
             raise ValueError(f'train_cfg.coord_target.mode must be "hard", '
                              f'"gaussian" or "two_bin", not '
                              f'{self.train_cfg["coord_target"]!r}')
+        if self.test_cfg['average_clips'] not in AVERAGE_CLIPS:
+            raise ValueError(f'test_cfg.average_clips must be one of '
+                             f'{AVERAGE_CLIPS}, not '
+                             f'{self.test_cfg["average_clips"]!r}')
         if self.test_cfg['coord_readout'] not in ('argmax', 'expectation'):
             raise ValueError(f'test_cfg.coord_readout must be "argmax" or '
                              f'"expectation", not '
@@ -206,6 +228,12 @@ class UPS(BaseModel):
             memory_mask: (N, M*T) or (N, M*T*V_c) bool, True for tokens of
                 present persons (and, for joint tokens, real joints).
         """
+        if inputs.dim() != 5:
+            raise ValueError(
+                f'UPS encodes (N, M, T, V, 3) inputs, got shape '
+                f'{tuple(inputs.shape)}: several clips per sample '
+                '(N, K, M, T, V, 3) are for testing the action tasks, whose '
+                'kinds decode every clip (train with num_clips=1).')
         layouts = [s.metainfo['layout'] for s in data_samples]
         inputs = get_task_kind(task).prepare_inputs(self, inputs, layouts)
         tokens, joint_mask = self.tokenizer(inputs, layouts)
@@ -301,7 +329,9 @@ class UPS(BaseModel):
     def predict(self, inputs: Tensor, data_samples: List) -> List:
         """Greedy, grammar-constrained decoding; each task's kind fills the
         predictions into its ``data_samples`` (``TaskKind.predict``; the
-        pose read-out follows ``test_cfg``). Returns ``data_samples``."""
+        pose read-out and the averaging of an action sample's clips follow
+        ``test_cfg``). ``inputs``: (N, M, T, V, 3), or (N, K, M, T, V, 3)
+        for K clips per sample. Returns ``data_samples``."""
         for task, idx in self._task_groups(data_samples).items():
             get_task_kind(task).predict(
                 self, inputs[idx], [data_samples[i] for i in idx], task)

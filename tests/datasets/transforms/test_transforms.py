@@ -83,3 +83,19 @@ def test_in_mmaction_pipeline():
     assert results['inputs'].shape == (1, 4, 25, 3)
     assert frames.max() < 10
     assert results['data_samples'].obs_ratio == 0.5
+
+
+def test_pack_several_clips():
+    """K clips read one after the other, (M, K * T, V, C) -> (K, M, T, V,
+    C): clip k is frames kT to (k + 1)T."""
+    results = action_results(m=2, t=12)
+    results['num_clips'] = 3
+    keypoint = torch.from_numpy(results['keypoint'])
+    inputs = PackUPSInputs('ar3d', 'nturgb+d', 'ntu60')(results)['inputs']
+    assert inputs.shape == (3, 2, 4, 25, 3)
+    for k in range(3):
+        assert torch.equal(inputs[k], keypoint[:, 4 * k:4 * k + 4])
+    results = action_results(m=2, t=12)
+    results['num_clips'] = 5
+    with pytest.raises(ValueError, match='does not hold 5 clips'):
+        PackUPSInputs('eap3d', 'nturgb+d', 'ntu60')(results)
