@@ -278,6 +278,13 @@ def test_pe_ablation_runs_and_section():
     assert [text.index(o) for o in order] == sorted(
         text.index(o) for o in order)
     assert render_ablation_markdown(dict(runs={'ups': runs['ups']})) == ''
+    # Without the step rows: the shipped pose lifters beside the TCN.
+    pair = render_ablation_markdown(dict(
+        machine='m', seed=0, iters_per_task=1000,
+        runs={n: runs[n] for n in ('ups_separate_pe3d', 'tcn_h36m_pe3d')}))
+    assert '### pe3d ablation: UPS and the TCN' in pair
+    assert '| UPS_separate | 85.0 | 66.0 | - | 19.0 |' in pair
+    assert 'one more change' not in pair and 'one more change' in text
 
 
 def test_reuse_merges_earlier_runs_and_tests_a_trained_run(tmp_path,
