@@ -103,6 +103,14 @@ def demo_onnx(demo_model, tmp_path_factory):
 
 
 @pytest.fixture
+def onnx():
+    """The onnx module; skips where it is not installed."""
+    return pytest.importorskip(
+        'onnx', reason='ONNX export needs the onnx package '
+        '(requirements/optional.txt)')
+
+
+@pytest.fixture
 def onnxruntime():
     """The onnxruntime module; skips where it is not installed."""
     return pytest.importorskip(

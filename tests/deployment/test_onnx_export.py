@@ -21,8 +21,8 @@ def model(demo_model):
     return init_model(*demo_model)
 
 
-def test_every_task_is_exported_checked_and_described(model, demo_onnx):
-    onnx = pytest.importorskip('onnx')
+def test_every_task_is_exported_checked_and_described(model, demo_onnx,
+                                                      onnx):
     head = model.head
     heads = head.blocks[0].self_attn.num_heads
     head_dims = head.embed_dims // heads
@@ -73,10 +73,10 @@ def test_every_task_is_exported_checked_and_described(model, demo_onnx):
         assert manifest['config']['model']['head'] == model.cfg.model.head
 
 
-def test_the_encoder_graph_holds_the_tasks_route_only(model, demo_onnx):
+def test_the_encoder_graph_holds_the_tasks_route_only(model, demo_onnx,
+                                                      onnx):
     """Each task's encoder graph has the weights of the block its route
     picks in each layer, and no other block's."""
-    onnx = pytest.importorskip('onnx')
     routes = model.get_routes()
     assert len({tuple(r) for r in routes.values()}) > 1  # routes differ
     for task, out_dir in demo_onnx.items():
@@ -100,8 +100,7 @@ def test_layout_data_is_the_tokenizers(model, demo_onnx):
                 slots, tokenizer.layout_slots(name).numpy())
 
 
-def test_bad_arguments_are_refused(model, tmp_path):
-    pytest.importorskip('onnx')
+def test_bad_arguments_are_refused(model, tmp_path, onnx):
     with pytest.raises(ValueError, match=r"Unknown task 'ar9d'.*ar3d"):
         export_onnx(model, 'ar9d', str(tmp_path))
     with pytest.raises(ValueError, match='opset 12 is outside'):

@@ -46,10 +46,9 @@ def test_export_then_infer_with_onnxruntime(demo_model, load_script,
                     'onnxruntime', '--onnx-dir', str(out_dir)])
 
 
-def test_every_task_into_its_own_directory(load_script, tmp_path, capsys):
+def test_every_task_into_its_own_directory(load_script, tmp_path, capsys,
+                                           onnx):
     """--task all on the test-size model (its four tasks)."""
-    pytest.importorskip('onnx', reason='ONNX export needs the onnx package '
-                        '(requirements/optional.txt)')
     torch.manual_seed(0)
     model = init_model(TINY)
     checkpoint = str(tmp_path / 'tiny.pth')
