@@ -239,6 +239,21 @@ class UPS(BaseModel):
         tokens, joint_mask = self.tokenizer(inputs, layouts)
         tokens = self.encoder(tokens, joint_mask,
                               task_index(task, self.tasks))
+        return (tokens, ) + self.memory_of(inputs, tokens, joint_mask)
+
+    def memory_of(self, inputs: Tensor, tokens: Tensor,
+                  joint_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """The decoder's memory and its mask from encoded tokens.
+
+        Args:
+            inputs: (N, M, T, V, 3) the tokenizer's input (any V: only
+                which persons are all zeros is read).
+            tokens: (N, M, T, V_c, d) encoded tokens.
+            joint_mask: (N, V_c) bool, the filled canonical slots.
+
+        Returns:
+            memory and memory_mask as :meth:`encode` returns them.
+        """
         n, m, t, v, d = tokens.shape
         # A person slot that is all zeros is padding (absent person); the
         # first person is always kept so every sample has memory to attend.
@@ -246,10 +261,10 @@ class UPS(BaseModel):
         present[:, 0] = True
         if self.memory_tokens == 'frame':
             mask = present[:, :, None].expand(n, m, t).reshape(n, m * t)
-            return tokens, tokens.reshape(n, m * t, v * d), mask
+            return tokens.reshape(n, m * t, v * d), mask
         mask = present[:, :, None, None] & joint_mask[:, None, None, :]
         mask = mask.expand(n, m, t, v).reshape(n, m * t * v)
-        return tokens, tokens.reshape(n, m * t * v, d), mask
+        return tokens.reshape(n, m * t * v, d), mask
 
     def _encode_by_task(self, inputs: Tensor, data_samples: Sequence
                         ) -> Iterator[Tuple[str, List, Tensor, Tensor,
@@ -346,14 +361,22 @@ class UPS(BaseModel):
         grammar = self._grammar(samples)
         out = self.head.generate(
             memory, mask, self.task_embedding(task, len(samples)),
-            self.vocabulary.token_table(), grammar=grammar,
-            use_cache=self.use_kv_cache,
+            self.vocabulary.token_table(), use_cache=self.use_kv_cache,
             num_reference_tokens=self.vocabulary.num_base_tokens,
+            **self.decoding_options(grammar))
+        return out, grammar
+
+    def decoding_options(self, grammar: TaskGrammar) -> dict:
+        """What the read-out and the training ask of greedy decoding
+        (keywords of ``SequenceHead.greedy_decode``): every step's logits
+        for the expectation read-out; the coordinate inputs hidden where
+        training hid them all."""
+        return dict(
+            grammar=grammar,
             return_logits=self.test_cfg['coord_readout'] == 'expectation',
             hidden_ids=(grammar.coord_token_mask
                         if self.train_cfg['coord_input_dropout'] >= 1 else
                         None))
-        return out, grammar
 
     def get_routes(self) -> Dict[str, List[int]]:
         """Selected encoder block per layer for every task (at evaluation)."""

@@ -1,6 +1,6 @@
 """The task-routed UPS encoder (paper sections 3.3 and 3.4)."""
 import math
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -145,6 +145,17 @@ class RoutedEncoder(BaseModule):
                               self.task_embeddings)
         return scores.argmax(-1)
 
+    def _frame_input(self, x: Tensor,
+                     joint_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """(N, M, T, V_c, d) tokens -> the (N*M, T, V_c, d) input of the
+        first layer (with the frame positions in the filled slots) and its
+        (N*M, V_c) slot mask."""
+        n, m, t, v, d = x.shape
+        feat = x.reshape(n * m, t, v, d)
+        mask = joint_mask.repeat_interleave(m, dim=0)  # (N*M, V_c)
+        pos = sinusoidal_positions(t, v * d, x.device).to(x.dtype)
+        return feat + pos.view(1, t, v, d) * mask[:, None, :, None], mask
+
     def forward(self, x: Tensor, joint_mask: Tensor, task: int) -> Tensor:
         """Encode the joint tokens of a batch of one task.
 
@@ -159,11 +170,7 @@ class RoutedEncoder(BaseModule):
         if not 0 <= task < self.num_tasks:
             raise ValueError(f'Task index {task} is out of range for '
                              f'{self.num_tasks} task embeddings.')
-        n, m, t, v, d = x.shape
-        feat = x.reshape(n * m, t, v, d)
-        mask = joint_mask.repeat_interleave(m, dim=0)  # (N*M, V_c)
-        pos = sinusoidal_positions(t, v * d, x.device).to(x.dtype)
-        feat = feat + pos.view(1, t, v, d) * mask[:, None, :, None]
+        feat, mask = self._frame_input(x, joint_mask)
         choice = self.select_blocks(task)  # (L, H)
         for blocks, weights in zip(self.layers, choice):
             if self.compute_unselected:
@@ -174,4 +181,28 @@ class RoutedEncoder(BaseModule):
                 # weights[h] is exactly 1 in the forward pass; multiplying by
                 # it carries the straight-through gradient to tau and B.
                 feat = weights[h] * blocks[h](feat, mask)
-        return feat.reshape(n, m, t, v, d)
+        return feat.reshape(x.shape)
+
+    def forward_route(self, x: Tensor, joint_mask: Tensor,
+                      route: Sequence[int]) -> Tensor:
+        """Encode along a fixed route: what :meth:`forward` computes in
+        evaluation, where the selected block's weight is exactly 1 (and the
+        others' exactly 0), without the routing scores; an exported graph
+        holds one task's route (a row of :meth:`get_routes`).
+
+        Args:
+            x, joint_mask: as in :meth:`forward`.
+            route: the block of each of the L layers.
+
+        Returns:
+            (N, M, T, V_c, d) encoded tokens S_EN.
+        """
+        if len(route) != self.num_layers or not all(
+                0 <= h < self.num_blocks for h in route):
+            raise ValueError(f'route {list(route)} must name one of '
+                             f'{self.num_blocks} blocks in each of '
+                             f'{self.num_layers} layers')
+        feat, mask = self._frame_input(x, joint_mask)
+        for blocks, h in zip(self.layers, route):
+            feat = blocks[h](feat, mask)
+        return feat.reshape(x.shape)

@@ -148,3 +148,25 @@ def test_soft_routing_mixes_all_blocks():
                        for p in block.parameters())
     # Evaluation still picks one block per layer.
     assert torch.equal(enc.eval().select_blocks(0).sum(-1), torch.ones(3))
+
+
+@pytest.mark.parametrize('compute_unselected', [False, True])
+def test_forward_route_is_evaluation_along_the_route(compute_unselected):
+    """Along a task's evaluation route, forward_route computes exactly what
+    forward does in evaluation; another route computes something else."""
+    enc = make(compute_unselected=compute_unselected).eval()
+    x, mask = inputs()
+    routes = enc.get_routes()
+    with torch.no_grad():
+        for task in range(enc.num_tasks):
+            route = routes[task].tolist()
+            assert torch.equal(enc.forward_route(x, mask, route),
+                               enc(x, mask, task=task))
+        other = [1 - h for h in routes[0].tolist()]
+        assert not torch.allclose(enc.forward_route(x, mask, other),
+                                  enc(x, mask, task=0))
+    with pytest.raises(ValueError, match=r'route \[0, 2, 0\] must name one '
+                       r'of 2 blocks in each of 3 layers'):
+        enc.forward_route(x, mask, [0, 2, 0])
+    with pytest.raises(ValueError, match='in each of 3 layers'):
+        enc.forward_route(x, mask, [0, 1])
