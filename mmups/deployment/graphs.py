@@ -23,8 +23,6 @@ from typing import List, Sequence, Tuple
 
 from torch import Tensor, nn
 
-from mmups.tasks import task_index
-
 
 def decoder_cache_names(num_blocks: int, kind: str) -> List[str]:
     """Input/output names of the decoder's per-block keys and values:
@@ -77,7 +75,8 @@ class DecoderInitGraph(nn.Module):
 
     Args:
         model: the UPS model (in evaluation mode).
-        task: the task whose start token (its embedding tau) is exported.
+        task: the task whose decoder start token is exported (its tau, or
+            its own start embedding: ``UPS.task_embedding``).
     """
 
     input_names = ('memory', 'vocab_table')
@@ -85,8 +84,9 @@ class DecoderInitGraph(nn.Module):
     def __init__(self, model: nn.Module, task: str) -> None:
         super().__init__()
         self.head = model.head
-        self.encoder = model.encoder
-        self.task = task_index(task, model.tasks)
+        self.task = task
+        # Bound, not a submodule: the model's parameters are the others'.
+        self.start_of = model.task_embedding
         # The vocabulary the model was trained with standardises the table
         # (rows added at inference, e.g. new class names, come after it).
         self.num_reference_tokens = model.vocabulary.num_base_tokens
@@ -106,8 +106,7 @@ class DecoderInitGraph(nn.Module):
         head = self.head
         vocab_embed = head.embed_vocab(
             vocab_table, num_reference_tokens=self.num_reference_tokens)
-        tau = self.encoder.task_embeddings[self.task]
-        start = head.embed_bos(tau.expand(memory.shape[0], -1))
+        start = head.embed_bos(self.start_of(self.task, memory.shape[0]))
         projected = head.embed_memory(memory)
         cross: List[Tensor] = []
         for block in head.blocks:

@@ -195,3 +195,23 @@ def test_a_missing_onnxruntime_is_named(monkeypatch):
                        r"package 'onnxruntime'.*pip install onnxruntime=="
                        r".*requirements/optional.txt"):
         ONNXRuntimeUPS(None, 'any_dir')
+
+
+def test_own_start_embedding_is_exported(demo_model, tmp_path, onnxruntime):
+    """With ``start_token='own'`` the decoder starts from the task's own
+    start embedding, not its tau: the export follows the model."""
+    from mmups.deployment import export_onnx
+    model = init_model(*demo_model, cfg_options={'model.start_token': 'own'})
+    with torch.no_grad():
+        model.start_embeddings.add_(
+            torch.randn(model.start_embeddings.shape,
+                        generator=torch.Generator().manual_seed(0)))
+    export_onnx(model, 'ar3d', str(tmp_path), checkpoint=demo_model[1])
+    runner = ONNXRuntimeUPS(model, str(tmp_path))
+    batch = batch_of(model, 'ar3d', ('nturgb+d', ), 3, 12, seed=5)
+    want = model.test_step(copy.deepcopy(batch))
+    assert_same_predictions(want, runner.test_step(copy.deepcopy(batch)))
+    # The scores do depend on the start embedding.
+    tau = init_model(*demo_model).test_step(copy.deepcopy(batch))
+    assert not all(torch.allclose(a.pred_score, b.pred_score)
+                   for a, b in zip(want, tau))
