@@ -85,8 +85,9 @@ class DecoderInitGraph(nn.Module):
         super().__init__()
         self.head = model.head
         self.task = task
-        # Bound, not a submodule: the model's parameters are the others'.
-        self.start_of = model.task_embedding
+        # A submodule, so that the start token's parameter (tau, or the
+        # task's own start embedding) is the graph's.
+        self.model = model
         # The vocabulary the model was trained with standardises the table
         # (rows added at inference, e.g. new class names, come after it).
         self.num_reference_tokens = model.vocabulary.num_base_tokens
@@ -106,7 +107,8 @@ class DecoderInitGraph(nn.Module):
         head = self.head
         vocab_embed = head.embed_vocab(
             vocab_table, num_reference_tokens=self.num_reference_tokens)
-        start = head.embed_bos(self.start_of(self.task, memory.shape[0]))
+        n = memory.shape[0]
+        start = head.embed_bos(self.model.task_embedding(self.task, n))
         projected = head.embed_memory(memory)
         cross: List[Tensor] = []
         for block in head.blocks:
