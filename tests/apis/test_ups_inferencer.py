@@ -281,12 +281,16 @@ def test_open_vocabulary_scores_paraphrases_like_their_class(tmp_path):
         sample.set_gt_label(label)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model.train()
-    for _ in range(80):
+    # Until the three classes are fitted (80 updates sufficed on one CPU,
+    # not on another: the trajectory follows the floating-point kernels).
+    for _ in range(300):
         data = model.data_preprocessor(batches[0], training=True)
         loss = model(**data, mode='loss')['loss']
         optim.zero_grad()
         loss.backward()
         optim.step()
+        if loss.item() < 0.02:
+            break
     model.eval()
 
     names = ['waving the right hand', 'crouching', 'hopping',
