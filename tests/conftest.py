@@ -52,3 +52,67 @@ def load_script():
         return module
 
     return load
+
+
+#: The demo config and the test-size model config.
+DEMO_CONFIG = osp.abspath(osp.join(osp.dirname(__file__), '..', 'configs',
+                                   'ups', 'ups_demo.py'))
+TINY_CONFIG = osp.abspath(osp.join(osp.dirname(__file__), '..', 'configs',
+                                   '_base_', 'models', 'ups_tiny.py'))
+
+
+@pytest.fixture(scope='session')
+def demo_model(tmp_path_factory):
+    """The demo config (its tasks and test pipelines) with a small random
+    model and an inline label set, saved as config file + checkpoint."""
+    from mmengine.config import Config
+
+    from mmups.apis import init_model
+    from mmups.datasets.demo_data import DEMO_ACTIONS
+    folder = tmp_path_factory.mktemp('demo_model')
+    cfg = Config.fromfile(DEMO_CONFIG)
+    tiny = Config.fromfile(TINY_CONFIG)
+    cfg.model.vocabulary.label_sets = dict(demo=list(DEMO_ACTIONS))
+    cfg.model.vocabulary.text_model = tiny.model.vocabulary.text_model
+    cfg.model.vocabulary.num_bins = 32
+    cfg.model.vocabulary.cache_dir = str(folder / 'cache')
+    config = str(folder / 'ups_demo_small.py')
+    cfg.dump(config)
+    torch.manual_seed(0)
+    model = init_model(config)
+    checkpoint = str(folder / 'random.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return config, checkpoint
+
+
+@pytest.fixture(scope='session')
+def demo_onnx(demo_model, tmp_path_factory):
+    """ONNX exports of every task of :func:`demo_model`: task -> export
+    directory (skips where the onnx package is absent)."""
+    pytest.importorskip('onnx', reason='ONNX export needs the onnx package '
+                        '(requirements/optional.txt)')
+    from mmups.apis import init_model
+    from mmups.deployment import export_onnx
+    model = init_model(*demo_model)
+    root = tmp_path_factory.mktemp('demo_onnx')
+    dirs = {}
+    for task in model.tasks:
+        dirs[task] = str(root / task)
+        export_onnx(model, task, dirs[task], checkpoint=demo_model[1])
+    return dirs
+
+
+@pytest.fixture
+def onnx():
+    """The onnx module; skips where it is not installed."""
+    return pytest.importorskip(
+        'onnx', reason='ONNX export needs the onnx package '
+        '(requirements/optional.txt)')
+
+
+@pytest.fixture
+def onnxruntime():
+    """The onnxruntime module; skips where it is not installed."""
+    return pytest.importorskip(
+        'onnxruntime', reason='ONNX Runtime inference needs the '
+        'onnxruntime package (requirements/optional.txt)')

@@ -15,6 +15,9 @@ Examples::
         --img-shape 1080 1920 --out-dir out/
     # predict over new class names (open vocabulary)
     python tools/infer.py CONFIG CKPT clip.pkl --task ar --labels mine.txt
+    # the same with the ONNX export of the task, in ONNX Runtime
+    python tools/infer.py CONFIG CKPT clip.pkl --task ar \\
+        --backend onnxruntime --onnx-dir work_dirs/onnx/ar3d
 
 Input formats: NumPy ``.npy`` / ``.npz``, NTU RGB+D ``.skeleton``,
 MMAction2 / PYSKL annotation ``.pkl``, MMPose prediction JSON, and simple
@@ -30,7 +33,8 @@ from typing import List, Optional
 import numpy as np
 
 from mmups.apis import CheckpointMismatchError, SkeletonInputError
-from mmups.apis.ups_inferencer import DEFAULT_RATIOS, UPSInferencer
+from mmups.apis.ups_inferencer import (BACKENDS, DEFAULT_RATIOS,
+                                       UPSInferencer)
 from mmups.tasks import get_task_kind
 from mmups.utils.fileio import atomic_open
 
@@ -64,7 +68,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--top-k', type=int, default=5)
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--device', default=None,
-                        help='cpu or cuda:0 (default: CUDA if available)')
+                        help='cpu or cuda:0 (default: CUDA if available; '
+                        'the onnxruntime backend runs on the CPU)')
+    parser.add_argument('--backend', default='torch', choices=BACKENDS,
+                        help='what runs the networks: the PyTorch model '
+                        '(default) or its ONNX export in ONNX Runtime '
+                        '(needs --onnx-dir)')
+    parser.add_argument('--onnx-dir', nargs='+', metavar='DIR',
+                        help='with --backend onnxruntime: the export '
+                        'directory of each task to run '
+                        '(tools/deployment/export_onnx.py)')
     return parser.parse_args(argv)
 
 
@@ -103,7 +116,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
             raise SkeletonInputError(path, 'no such file')
     out_dir = args.out_dir or ('work_dirs/infer' if args.show else None)
     inferencer = UPSInferencer(args.config, args.checkpoint,
-                               device=args.device, labels=args.labels)
+                               device=args.device, labels=args.labels,
+                               backend=args.backend, onnx_dir=args.onnx_dir)
     results = inferencer(args.inputs, task=args.task,
                          batch_size=args.batch_size, layout=args.layout,
                          ratios=args.ratios, img_shape=args.img_shape,
@@ -127,6 +141,6 @@ if __name__ == '__main__':
     try:
         main()
     except (SkeletonInputError, CheckpointMismatchError, FileNotFoundError,
-            ValueError, KeyError) as err:
+            ValueError, KeyError, ImportError) as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(1)

@@ -23,6 +23,8 @@ InputType = Union[str, np.ndarray, dict, SkeletonInput]
 
 #: Observation ratios of the early-prediction curve.
 DEFAULT_RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: What can run the networks (``UPSInferencer(backend=...)``).
+BACKENDS = ('torch', 'onnxruntime')
 #: Metainfo keys the inferencer adds to packed samples, to regroup outputs.
 _META_KEYS = ('input_index', 'person', 'target_frame', 'obs_ratio',
               'frame_dir')
@@ -59,6 +61,15 @@ class UPSInferencer(BaseInferencer):
             to predict over instead of the training label set: the open
             vocabulary (see :meth:`set_labels`).
         show_progress: show a progress bar while predicting.
+        backend: what runs the networks: ``'torch'`` (default) the model
+            itself; ``'onnxruntime'`` the graphs exported into
+            ``onnx_dir`` (``tools/deployment/export_onnx.py``), on the CPU,
+            with the same pipelines, grammar, decoding loop and read-out
+            (``mmups.deployment.ONNXRuntimeUPS``). The config and
+            checkpoint are needed either way: they give the pipelines and
+            the vocabulary, and the export is checked against them.
+        onnx_dir: with ``backend='onnxruntime'``: the export directory of
+            each task to run, one or a list.
 
     Example::
 
@@ -79,9 +90,34 @@ class UPSInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  labels: Optional[Union[str, Sequence[str]]] = None,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 backend: str = 'torch',
+                 onnx_dir: Optional[Union[str, Sequence[str]]] = None
+                 ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f'Unknown backend {backend!r}; known: '
+                             f'{list(BACKENDS)}')
+        if backend == 'onnxruntime':
+            if onnx_dir is None:
+                raise ValueError('backend onnxruntime needs onnx_dir, the '
+                                 'export directory of each task (tools/'
+                                 'deployment/export_onnx.py)')
+            if device not in (None, 'cpu'):
+                raise ValueError(f'backend onnxruntime runs on the CPU, not '
+                                 f'on device {device!r}')
+            device = 'cpu'
+        elif onnx_dir is not None:
+            raise ValueError(f'onnx_dir is read by backend onnxruntime '
+                             f'only, not by {backend!r}')
         super().__init__(model, weights, device, scope='mmups',
                          show_progress=show_progress)
+        self.backend = backend
+        #: What runs the model's predictions: the model, or its exported
+        #: graphs in ONNX Runtime.
+        self.runner = self.model
+        if backend == 'onnxruntime':
+            from mmups.deployment import ONNXRuntimeUPS
+            self.runner = ONNXRuntimeUPS(self.model, onnx_dir, weights)
         self.label_set: Optional[str] = None
         if labels is not None:
             self.set_labels(labels)
@@ -352,6 +388,11 @@ class UPSInferencer(BaseInferencer):
         if return_datasamples:
             results['data_samples'] = preds
         return results
+
+    @torch.no_grad()
+    def forward(self, inputs: dict, **kwargs) -> List:
+        """Predict one collated batch with the backend's runner."""
+        return self.runner.test_step(inputs)
 
     # ---------------------------------------------------------- outputs
     def postprocess(self, inputs: List[SkeletonInput], preds: List,

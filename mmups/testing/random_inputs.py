@@ -20,6 +20,8 @@ TASK_INPUTS = {
     'eap2d': dict(layout='openpose', coord_dims=2, persons=2,
                   label_set='kinetics400'),
     'pe3d': dict(layout='h36m', coord_dims=2, persons=1, label_set=None),
+    # Not a paper task: future pose prediction reads observed 3D poses.
+    'fp3d': dict(layout='h36m', coord_dims=3, persons=1, label_set=None),
 }
 
 

@@ -54,10 +54,15 @@ def routes_table(routes: Mapping[str, Sequence[int]]) -> str:
     header = ['task'] + [f'layer {i + 1}' for i in range(num_layers)]
     rows = [[str(task)] + [str(b) for b in blocks]
             for task, blocks in routes.items()]
-    widths = [max(len(row[i]) for row in [header] + rows)
-              for i in range(len(header))]
+    return text_table([header] + rows)
+
+
+def text_table(rows: Sequence[Sequence[str]]) -> str:
+    """``rows`` of cells as text, each column left-aligned to its widest
+    cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return '\n'.join('  '.join(cell.ljust(w) for cell, w in zip(row, widths))
-                     .rstrip() for row in [header] + rows)
+                     .rstrip() for row in rows)
 
 
 def draw_routes(routes: Mapping[str, Sequence[int]], out_file: PathLike,

@@ -46,26 +46,6 @@ def load_tool():
 
 
 @pytest.fixture(scope='module')
-def demo_model(tmp_path_factory):
-    """The demo config (its test pipelines) with a small random model and an
-    inline label set, saved as config file + checkpoint."""
-    folder = tmp_path_factory.mktemp('demo_model')
-    cfg = Config.fromfile(DEMO)
-    tiny = Config.fromfile(TINY)
-    cfg.model.vocabulary.label_sets = dict(demo=list(DEMO_ACTIONS))
-    cfg.model.vocabulary.text_model = tiny.model.vocabulary.text_model
-    cfg.model.vocabulary.num_bins = 32
-    cfg.model.vocabulary.cache_dir = str(folder / 'cache')
-    config = str(folder / 'ups_demo_small.py')
-    cfg.dump(config)
-    torch.manual_seed(0)
-    model = init_model(config)
-    checkpoint = str(folder / 'random.pth')
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return config, checkpoint
-
-
-@pytest.fixture(scope='module')
 def inferencer(demo_model):
     return UPSInferencer(*demo_model, device='cpu')
 
@@ -301,12 +281,16 @@ def test_open_vocabulary_scores_paraphrases_like_their_class(tmp_path):
         sample.set_gt_label(label)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model.train()
-    for _ in range(80):
+    # Until the three classes are fitted (80 updates sufficed on one CPU,
+    # not on another: the trajectory follows the floating-point kernels).
+    for _ in range(300):
         data = model.data_preprocessor(batches[0], training=True)
         loss = model(**data, mode='loss')['loss']
         optim.zero_grad()
         loss.backward()
         optim.step()
+        if loss.item() < 0.02:
+            break
     model.eval()
 
     names = ['waving the right hand', 'crouching', 'hopping',
@@ -337,3 +321,65 @@ def test_future_pose_prediction_reads_the_last_observed_frames(inferencer):
                                   pred['future_keypoints_3d'])
     with pytest.raises(SkeletonInputError, match='take 3D joints'):
         inferencer(clip[..., :2], task='fp', layout='h36m')
+
+
+def test_onnxruntime_backend_matches_pytorch(demo_model, demo_onnx,
+                                             onnxruntime, inferencer):
+    """Every task kind through the inferencer's pipelines (AR 3D and 2D,
+    EAP at several ratios, PE of every frame, FP), with the open
+    vocabulary too: identical tokens, scores and 3D joints within 1e-4."""
+    ort = UPSInferencer(*demo_model, backend='onnxruntime',
+                        onnx_dir=list(demo_onnx.values()))
+    clip3d = h36m_to_ntu(motion())
+    clip2d = project_to_image(h36m_to_coco(motion(seed=1)),
+                              np.random.default_rng(2))[None]
+    coco = project_to_image(h36m_to_coco(motion(frames=6)),
+                            np.random.default_rng(0))[None]
+    calls = [
+        (dict(inputs=[clip3d, clip2d], task='ar'), 'scores', 1e-4),
+        (dict(inputs=clip3d, task='eap', ratios=(0.3, 1.0)), 'scores', 1e-4),
+        # Millimetres: 1e-4 m.
+        (dict(inputs=coco, task='pe', layout='coco', img_shape=(480, 640)),
+         'keypoints_3d', 0.1),
+        (dict(inputs=motion(frames=20)[None], task='fp', layout='h36m'),
+         'future_keypoints_3d', 0.1)]
+    for kwargs, key, tol in calls:
+        want = inferencer(**kwargs, return_datasamples=True, batch_size=4)
+        got = ort(**kwargs, return_datasamples=True, batch_size=4)
+        for a, b in zip(want['data_samples'], got['data_samples']):
+            assert torch.equal(a.pred_tokens, b.pred_tokens)
+        for a, b in zip(want['predictions'], got['predictions']):
+            assert a['task'] == b['task']
+            assert a.get('pred_label') == b.get('pred_label')
+            np.testing.assert_allclose(b[key], a[key], rtol=0, atol=tol)
+    assert [p['task'] for p in got['predictions']] == ['fp3d']
+
+    names = ['jump up', 'wave right hand', 'juggling balls']
+    want = UPSInferencer(*demo_model, labels=names)(clip3d)['predictions']
+    got = UPSInferencer(*demo_model, labels=names, backend='onnxruntime',
+                        onnx_dir=demo_onnx['ar3d'])(clip3d)['predictions']
+    assert got[0]['class_names'] == names
+    np.testing.assert_allclose(got[0]['scores'], want[0]['scores'],
+                               rtol=0, atol=1e-4)
+
+
+def test_backend_arguments_are_checked(demo_model, demo_onnx, onnxruntime):
+    with pytest.raises(ValueError, match="Unknown backend 'tensorrt'"):
+        UPSInferencer(*demo_model, backend='tensorrt')
+    with pytest.raises(ValueError, match='backend onnxruntime needs '
+                       'onnx_dir'):
+        UPSInferencer(*demo_model, backend='onnxruntime')
+    with pytest.raises(ValueError, match="runs on the CPU, not on device "
+                       "'cuda:0'"):
+        UPSInferencer(*demo_model, device='cuda:0', backend='onnxruntime',
+                      onnx_dir=demo_onnx['ar3d'])
+    with pytest.raises(ValueError, match='onnx_dir is read by backend '
+                       'onnxruntime only'):
+        UPSInferencer(*demo_model, onnx_dir=demo_onnx['ar3d'])
+    ort = UPSInferencer(*demo_model, backend='onnxruntime',
+                        onnx_dir=demo_onnx['ar3d'])
+    coco = project_to_image(h36m_to_coco(motion(frames=4)),
+                            np.random.default_rng(0))[None]
+    with pytest.raises(ValueError, match=r"no ONNX export of task 'pe3d' "
+                       r".*ar3d.*--task pe3d"):
+        ort(coco, task='pe', layout='coco', img_shape=(480, 640))

@@ -360,8 +360,9 @@ def goal_checks(results: dict) -> List[dict]:
 
 def write_plots(results: dict, out_dir: str, work_root: str
                 ) -> Dict[str, str]:
-    """Early-prediction curves (UPS vs UPS_separate) and the UPS routes
-    figure; returns title -> file."""
+    """Early-prediction curves (UPS vs UPS_separate), the UPS routes
+    figure and, where the UPS run recorded one, its route history; returns
+    title -> file."""
     from mmups.visualization.routes import draw_routes
     os.makedirs(out_dir, exist_ok=True)
     plots: Dict[str, str] = {}
@@ -396,6 +397,17 @@ def write_plots(results: dict, out_dir: str, work_root: str
         print(f'[realbench] routes figure kept as it was: the UPS '
               f'checkpoint {ups["checkpoint"]} is gone')
         plots[title] = path
+    # The routes over training, where the run recorded them
+    # (RouteHistoryHook in its config).
+    history = None if ups is None else osp.join(
+        osp.dirname(ups['checkpoint']), 'route_history.json')
+    if history is not None and osp.exists(history):
+        from mmups.visualization import draw_route_history
+        path = osp.join(out_dir, 'realbench_route_history.png')
+        draw_route_history(history, path,
+                           title='UPS routes over training (realbench)')
+        plots['UPS: probability of drawing each encoder block over '
+              'training (shade: selected block)'] = path
     return plots
 
 

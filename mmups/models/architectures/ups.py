@@ -3,8 +3,9 @@ from collections import OrderedDict
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmups.registry import MODELS
 from mmups.tasks import (AVERAGE_CLIPS, PAPER_TASKS, get_task_kind,
@@ -24,6 +25,8 @@ TRAIN_CFG_DEFAULTS = dict(masked_softmax=False,
 TEST_CFG_DEFAULTS = dict(coord_readout='argmax', readout_window=None,
                          zero_root=False, flip_test=False,
                          average_clips='prob')
+#: ``UPS(start_token=...)`` choices.
+START_TOKENS = ('task_embedding', 'detached', 'own')
 
 
 def _checked_cfg(cfg: Optional[dict], defaults: dict, what: str) -> dict:
@@ -74,6 +77,26 @@ class UPS(BaseModel):
             classes of eight) with joint tokens, whose cross-attention
             over M*T*V_c tokens also made iterations several times slower.
         use_kv_cache: decode with the key/value cache at inference.
+        start_token: what the decoder's start token reads for a task:
+
+            * ``'task_embedding'`` (default): tau, the routing embedding,
+              so that the decoder's loss moves the routing scores too,
+              for reasons that have nothing to do with the choice of
+              blocks (on the tiny UPS of the tests, medians over 20
+              batches of the four tasks: the gradient of tau through the
+              decoder alone had the norm of the whole gradient, that
+              through the encoder 0.06 of it);
+            * ``'detached'``: tau without gradient: the decoder reads the
+              task from the routing embedding but cannot move it;
+            * ``'own'``: a start embedding per task of its own,
+              ``start_embeddings`` (num_tasks, q), which starts as a copy
+              of tau (no random draw, so the initial model is the
+              default's) and learns with the decoder alone. Only this
+              setting has the parameter; a checkpoint without it (trained
+              with either other setting) loads with it copied from the
+              checkpoint's tau.
+
+            Routing learns from the encoder's loss alone in the last two.
         root_relative_lifting: pose estimation inputs are moved to their
             root (the layout's pelvis) frame by frame before the tokenizer,
             so that the person's place in the image, which dominates
@@ -147,6 +170,7 @@ class UPS(BaseModel):
                  tasks: Sequence[str] = PAPER_TASKS,
                  num_pose_frames: int = 1,
                  use_kv_cache: bool = True,
+                 start_token: str = 'task_embedding',
                  memory_tokens: str = 'frame',
                  root_relative_lifting: bool = False,
                  train_cfg: Optional[dict] = None,
@@ -199,6 +223,28 @@ class UPS(BaseModel):
         head.setdefault('memory_dims', memory_dims)
         head.setdefault('task_dims', self.encoder.task_embeddings.shape[-1])
         self.head = MODELS.build(head)
+        if start_token not in START_TOKENS:
+            raise ValueError(f'start_token must be one of {START_TOKENS}, '
+                             f'not {start_token!r}')
+        self.start_token = start_token
+        if start_token == 'own':
+            self.start_embeddings = nn.Parameter(
+                self.encoder.task_embeddings.detach().clone())
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str,
+                              *args, **kwargs) -> None:
+        """With ``start_token='own'``, a checkpoint without start embeddings
+        gets them from its task embeddings (see ``start_token``)."""
+        own, tau = prefix + 'start_embeddings', \
+            prefix + 'encoder.task_embeddings'
+        if self.start_token == 'own' and own not in state_dict and \
+                tau in state_dict:
+            # torch's and mmengine's load_state_dict pass a copy of the
+            # checkpoint's dict: this adds nothing to the caller's.
+            state_dict[own] = state_dict[tau].detach().clone()
+            print_log('UPS: start_embeddings not in the checkpoint, copied '
+                      'from its encoder.task_embeddings', logger='current')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ utils
     def _task_groups(self, data_samples: Sequence) -> 'OrderedDict[str, Tensor]':
@@ -239,6 +285,21 @@ class UPS(BaseModel):
         tokens, joint_mask = self.tokenizer(inputs, layouts)
         tokens = self.encoder(tokens, joint_mask,
                               task_index(task, self.tasks))
+        return (tokens, ) + self.memory_of(inputs, tokens, joint_mask)
+
+    def memory_of(self, inputs: Tensor, tokens: Tensor,
+                  joint_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """The decoder's memory and its mask from encoded tokens.
+
+        Args:
+            inputs: (N, M, T, V, 3) the tokenizer's input (any V: only
+                which persons are all zeros is read).
+            tokens: (N, M, T, V_c, d) encoded tokens.
+            joint_mask: (N, V_c) bool, the filled canonical slots.
+
+        Returns:
+            memory and memory_mask as :meth:`encode` returns them.
+        """
         n, m, t, v, d = tokens.shape
         # A person slot that is all zeros is padding (absent person); the
         # first person is always kept so every sample has memory to attend.
@@ -246,10 +307,10 @@ class UPS(BaseModel):
         present[:, 0] = True
         if self.memory_tokens == 'frame':
             mask = present[:, :, None].expand(n, m, t).reshape(n, m * t)
-            return tokens, tokens.reshape(n, m * t, v * d), mask
+            return tokens.reshape(n, m * t, v * d), mask
         mask = present[:, :, None, None] & joint_mask[:, None, None, :]
         mask = mask.expand(n, m, t, v).reshape(n, m * t * v)
-        return tokens, tokens.reshape(n, m * t * v, d), mask
+        return tokens.reshape(n, m * t * v, d), mask
 
     def _encode_by_task(self, inputs: Tensor, data_samples: Sequence
                         ) -> Iterator[Tuple[str, List, Tensor, Tensor,
@@ -271,9 +332,16 @@ class UPS(BaseModel):
                                         self.num_pose_frames)
 
     def task_embedding(self, task: str, n: int) -> Tensor:
-        """(n, q) embedding tau of ``task``, the decoder's start token input."""
-        tau = self.encoder.task_embeddings[task_index(task, self.tasks)]
-        return tau.unsqueeze(0).expand(n, -1)
+        """(n, q) decoder start token input of ``task``: its tau, detached
+        or not, or its own start embedding (see ``start_token``)."""
+        index = task_index(task, self.tasks)
+        if self.start_token == 'own':
+            start = self.start_embeddings[index]
+        else:
+            start = self.encoder.task_embeddings[index]
+            if self.start_token == 'detached':
+                start = start.detach()
+        return start.unsqueeze(0).expand(n, -1)
 
     # ---------------------------------------------------------------- forward
     def forward(self, inputs: Tensor, data_samples: Optional[List] = None,
@@ -346,16 +414,30 @@ class UPS(BaseModel):
         grammar = self._grammar(samples)
         out = self.head.generate(
             memory, mask, self.task_embedding(task, len(samples)),
-            self.vocabulary.token_table(), grammar=grammar,
-            use_cache=self.use_kv_cache,
+            self.vocabulary.token_table(), use_cache=self.use_kv_cache,
             num_reference_tokens=self.vocabulary.num_base_tokens,
+            **self.decoding_options(grammar))
+        return out, grammar
+
+    def decoding_options(self, grammar: TaskGrammar) -> dict:
+        """What the read-out and the training ask of greedy decoding
+        (keywords of ``SequenceHead.greedy_decode``): every step's logits
+        for the expectation read-out; the coordinate inputs hidden where
+        training hid them all."""
+        return dict(
+            grammar=grammar,
             return_logits=self.test_cfg['coord_readout'] == 'expectation',
             hidden_ids=(grammar.coord_token_mask
                         if self.train_cfg['coord_input_dropout'] >= 1 else
                         None))
-        return out, grammar
 
     def get_routes(self) -> Dict[str, List[int]]:
         """Selected encoder block per layer for every task (at evaluation)."""
         routes = self.encoder.get_routes()
         return {task: routes[i].tolist() for i, task in enumerate(self.tasks)}
+
+    def get_route_probabilities(self) -> Dict[str, List[List[float]]]:
+        """Per task, (L, H) probability that a training draw selects each
+        encoder block (``RoutedEncoder.route_probabilities``)."""
+        probs = self.encoder.route_probabilities()
+        return {task: probs[i].tolist() for i, task in enumerate(self.tasks)}

@@ -15,7 +15,7 @@ similarities of the decoder state with every row of ``E``.
 Axis names in the docstrings: N batch, L sequence length, S memory (encoder)
 tokens, C channels, K vocabulary tokens.
 """
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import Callable, Dict, List, Optional, Protocol, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -246,6 +246,15 @@ class SequenceHead(BaseModule):
         """
         self._check_length(start + x.shape[1])
         x = self.drop(x + self.pos_embed[start:start + x.shape[1]])
+        return self.run_blocks(x, memory, memory_mask, caches)
+
+    def run_blocks(self, x: Tensor, memory: Optional[Tensor],
+                   memory_mask: Optional[Tensor],
+                   caches: Optional[List[dict]] = None) -> Tensor:
+        """The decoder blocks over (N, L, C) inputs that already carry their
+        positional embeddings; ``memory`` may be None where every block's
+        cache holds the memory's cross-attention keys/values. Arguments as
+        in :meth:`_decode`."""
         for i, block in enumerate(self.blocks):
             x = block(x, memory, memory_mask,
                       None if caches is None else caches[i])
@@ -404,8 +413,61 @@ class SequenceHead(BaseModule):
             ``logits``: (N, L_out, K) unmasked logits of every step (with
             ``return_logits``).
         """
-        num = memory.shape[0]
-        device = memory.device
+        vocab_embed = self.embed_vocab(
+            vocab_table, num_reference_tokens=num_reference_tokens)
+        memory = self.embed_memory(memory)
+        caches = ([dict(self={}, cross={}) for _ in self.blocks]
+                  if use_cache else None)
+        seen = []  # without a cache: every input so far, (N, 1, C) each
+
+        def step_logits(new_input: Tensor, step: int) -> Tensor:
+            if use_cache:
+                hidden = self._decode(new_input, memory, memory_mask,
+                                      start=step, caches=caches)
+            else:
+                seen.append(new_input)
+                hidden = self._decode(torch.cat(seen, dim=1), memory,
+                                      memory_mask)
+            return self.token_logits(hidden[:, -1], vocab_embed)
+
+        return self.greedy_decode(
+            step_logits, self.embed_bos(task_embedding), vocab_embed,
+            grammar=grammar, max_length=max_length, stop_ids=stop_ids,
+            return_logits=return_logits, hidden_ids=hidden_ids)
+
+    def greedy_decode(self,
+                      step_logits: Callable[[Tensor, int], Tensor],
+                      start_input: Tensor,
+                      vocab_embed: Tensor,
+                      grammar: Optional[Grammar] = None,
+                      max_length: Optional[int] = None,
+                      stop_ids: Optional[Tensor] = None,
+                      return_logits: bool = False,
+                      hidden_ids: Optional[Tensor] = None
+                      ) -> Dict[str, Tensor]:
+        """The greedy loop of :meth:`generate` around any implementation of
+        one decoder step (this head's blocks, or an exported graph of them
+        run by another runtime), so that every backend masks, picks, feeds
+        back and stops alike.
+
+        Args:
+            step_logits: ``step_logits(new_input, step)``: the (N, K)
+                unmasked logits of output ``step`` (0-based) given the
+                (N, 1, C) input embedding of that position (the start token
+                at step 0, then the previous output's embedding); it keeps
+                whatever state (caches) it needs.
+            start_input: (N, 1, C) start token embeddings
+                (:meth:`embed_bos`).
+            vocab_embed: (K, C) projected vocabulary (:meth:`embed_vocab`),
+                the fed-back tokens' embeddings.
+            grammar, max_length, stop_ids, return_logits, hidden_ids: as in
+                :meth:`generate`.
+
+        Returns:
+            as :meth:`generate`.
+        """
+        num = start_input.shape[0]
+        device = start_input.device
         if grammar is not None:
             limit = grammar.max_length
             if max_length is not None:
@@ -423,32 +485,20 @@ class SequenceHead(BaseModule):
         # ``limit`` input positions (BOS + limit - 1 tokens).
         self._check_length(limit)
 
-        vocab_embed = self.embed_vocab(
-            vocab_table, num_reference_tokens=num_reference_tokens)
-        memory = self.embed_memory(memory)
-        caches = ([dict(self={}, cross={}) for _ in self.blocks]
-                  if use_cache else None)
-
         tokens = torch.full((num, max(limit, 0)), -1, dtype=torch.long,
                             device=device)
         lengths = torch.zeros(num, dtype=torch.long, device=device)
         finished = torch.zeros(num, dtype=torch.bool, device=device)
         first_logits = None
-        step_logits: List[Tensor] = []
-        inputs = self.embed_bos(task_embedding)  # (N, 1, C) all inputs so far
-        new_input = inputs  # (N, 1, C) the input not yet seen by the cache
+        all_logits: List[Tensor] = []
+        new_input = start_input  # (N, 1, C) the input of the next step
         steps = 0
         for step in range(limit):
-            if use_cache:
-                hidden = self._decode(new_input, memory, memory_mask,
-                                      start=step, caches=caches)
-            else:
-                hidden = self._decode(inputs, memory, memory_mask)
-            logits = self.token_logits(hidden[:, -1], vocab_embed)  # (N, K)
+            logits = step_logits(new_input, step)  # (N, K)
             if first_logits is None:
                 first_logits = logits
             if return_logits:
-                step_logits.append(logits)
+                all_logits.append(logits)
             if grammar is not None:
                 allowed = grammar.allowed(step).to(device)
                 logits = logits.masked_fill(~allowed, float('-inf'))
@@ -467,14 +517,13 @@ class SequenceHead(BaseModule):
             if hidden_ids is not None:
                 hide = hidden_ids.to(device)[next_ids.clamp(min=0)]
                 new_input = new_input.masked_fill(hide[:, None, None], 0.)
-            if not use_cache:
-                inputs = torch.cat([inputs, new_input], dim=1)
 
         if first_logits is None:  # limit == 0
-            first_logits = memory.new_zeros(num, vocab_embed.shape[0])
+            first_logits = start_input.new_zeros(num, vocab_embed.shape[0])
         out = dict(tokens=tokens[:, :steps], lengths=lengths,
                    first_logits=first_logits)
         if return_logits:
-            out['logits'] = (torch.stack(step_logits, 1) if step_logits else
-                             memory.new_zeros(num, 0, vocab_embed.shape[0]))
+            out['logits'] = (
+                torch.stack(all_logits, 1) if all_logits else
+                start_input.new_zeros(num, 0, vocab_embed.shape[0]))
         return out

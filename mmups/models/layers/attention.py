@@ -3,7 +3,7 @@
 One module serves the TEM's frame-level self-attention, the sequence head's
 causal self-attention and its cross-attention to the encoder tokens.
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +42,12 @@ class MultiHeadAttention(nn.Module):
         n, length, _ = x.shape
         return x.view(n, length, self.num_heads, self.head_dims).transpose(1, 2)
 
+    def key_values(self, source: Tensor) -> Tuple[Tensor, Tensor]:
+        """Keys and values of (N, Lk, C_kv) ``source`` tokens, each
+        (N, heads, Lk, C / heads): what a cache holds."""
+        k, v = self.kv(source).chunk(2, dim=-1)
+        return self._heads(k), self._heads(v)
+
     def forward(self,
                 query: Tensor,
                 key_value: Optional[Tensor] = None,
@@ -71,8 +77,7 @@ class MultiHeadAttention(nn.Module):
         if cache is not None and static_kv and 'k' in cache:
             k, v = cache['k'], cache['v']
         else:
-            source = query if key_value is None else key_value
-            k, v = (self._heads(t) for t in self.kv(source).chunk(2, dim=-1))
+            k, v = self.key_values(query if key_value is None else key_value)
             if cache is not None:
                 if not static_kv and 'k' in cache:
                     k = torch.cat([cache['k'], k], dim=2)

@@ -86,6 +86,18 @@ class JointTokenizer(BaseModule):
             raise KeyError(f'Joint layout {layout!r} is not served by this '
                            f'tokenizer; configured layouts: {self.layouts}.')
 
+    def layout_graphs(self, layout: str) -> Tensor:
+        """(num_layers, n_sub, V, V) the skeleton graph each layer uses for
+        ``layout``: its adjacency plus that layer's learned offset."""
+        self._check_layout(layout)
+        key = _key(layout)
+        return getattr(self, f'graph_{key}') + self.graph_offsets[key]
+
+    def layout_slots(self, layout: str) -> Tensor:
+        """(V,) long: the canonical slot of each joint of ``layout``."""
+        self._check_layout(layout)
+        return getattr(self, f'slots_{_key(layout)}')
+
     def tokenize_layout(self, x: Tensor, layout: str) -> Tensor:
         """Run the TCN-GCN layers on samples of one layout.
 
@@ -96,21 +108,56 @@ class JointTokenizer(BaseModule):
         Returns:
             (N, M, T, V, d) joint tokens in the layout's joint order.
         """
-        self._check_layout(layout)
-        key = _key(layout)
-        A = getattr(self, f'graph_{key}')
+        graphs = self.layout_graphs(layout)
         n, m, t, v, c = x.shape
-        if v != A.shape[-1]:
-            raise ValueError(f'Layout {layout!r} has {A.shape[-1]} joints but '
-                             f'the input has V={v}.')
+        if v != graphs.shape[-1]:
+            raise ValueError(f'Layout {layout!r} has {graphs.shape[-1]} '
+                             f'joints but the input has V={v}.')
         if c != self.in_channels:
             raise ValueError(f'Expected C={self.in_channels} coordinates per '
                              f'joint, got {c}.')
+        return self.tokenize_with_graphs(x, graphs)
+
+    def tokenize_with_graphs(self, x: Tensor, graphs: Tensor) -> Tensor:
+        """:meth:`tokenize_layout` with the layout given by its graphs
+        (:meth:`layout_graphs`), unchecked: the form an exported graph
+        takes a layout in.
+
+        Args:
+            x: (N, M, T, V, C) joint coordinates.
+            graphs: (num_layers, n_sub, V, V) graph of each layer.
+
+        Returns:
+            (N, M, T, V, d) joint tokens in the layout's joint order.
+        """
+        n, m, t, v, c = x.shape
         feat = x.reshape(n * m, t, v, c).permute(0, 3, 1, 2).contiguous()
-        offsets = self.graph_offsets[key]
-        for i, layer in enumerate(self.layers):
-            feat = layer(feat, A + offsets[i])
+        for layer, graph in zip(self.layers, graphs):
+            feat = layer(feat, graph)
         return feat.permute(0, 2, 3, 1).reshape(n, m, t, v, -1)
+
+    def place_in_slots(self, joint_tokens: Tensor,
+                       slots: Tensor) -> Tuple[Tensor, Tensor]:
+        """Scatter joint tokens into the canonical slots and add each slot's
+        embedding.
+
+        Args:
+            joint_tokens: (N, M, T, V, d) tokens in a layout's joint order.
+            slots: (V,) long, the canonical slot of each joint
+                (:meth:`layout_slots`).
+
+        Returns:
+            tokens: (N, M, T, V_c, d), zeros in the slots not filled.
+            joint_mask: (N, V_c) bool, True for filled slots.
+        """
+        n, m, t = joint_tokens.shape[:3]
+        tokens = joint_tokens.new_zeros(n, m, t, self.num_canonical,
+                                        self.embed_dims)
+        tokens[:, :, :, slots] = joint_tokens + self.joint_embed[slots]
+        joint_mask = torch.zeros(n, self.num_canonical, dtype=torch.bool,
+                                 device=joint_tokens.device)
+        joint_mask[:, slots] = True
+        return tokens, joint_mask
 
     def forward(self, x: Tensor,
                 layouts: Sequence[str]) -> Tuple[Tensor, Tensor]:
@@ -136,12 +183,8 @@ class JointTokenizer(BaseModule):
         for i, name in enumerate(layouts):
             groups.setdefault(name, []).append(i)
         for name, idx in groups.items():
-            self._check_layout(name)
-            slots = getattr(self, f'slots_{_key(name)}')
+            slots = self.layout_slots(name)
             index = torch.as_tensor(idx, device=x.device)
             out = self.tokenize_layout(x[index, :, :, :len(slots)], name)
-            sub = tokens[index]
-            sub[:, :, :, slots] = out + self.joint_embed[slots]
-            tokens[index] = sub
-            joint_mask[index.unsqueeze(1), slots.unsqueeze(0)] = True
+            tokens[index], joint_mask[index] = self.place_in_slots(out, slots)
         return tokens, joint_mask

@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from mmups.registry import MODELS
 from mmups.structures import UPSDataSample
-from mmups.tasks import task_kind
+from mmups.tasks import get_task_kind, task_kind
 from mmups.testing import random_pose_batch
 from mmups.utils import register_all_modules
 
@@ -286,3 +286,81 @@ def test_encoder_options_from_the_model_config():
     data = batch(model, 'ar2d')
     assert not torch.allclose(model(**data, mode='tensor'),
                               default(**data, mode='tensor'))
+
+
+def decoder_only_loss(model, task):
+    """The sequence loss of a batch with the encoder's memory detached: a
+    loss that depends on the encoder only through the start token."""
+    data = batch(model, task, n=2)
+    samples = data['data_samples']
+    _, memory, mask = model.encode(data['inputs'], samples, task)
+    return get_task_kind(task).loss(model, memory.detach(), mask, samples,
+                                    model._grammar(samples), task)['loss']
+
+
+@pytest.mark.parametrize('task', ['ar3d', 'pe3d'])
+def test_start_token_options_keep_decoder_gradients_off_the_routing(task):
+    grads = {}
+    for start_token in ('task_embedding', 'detached', 'own'):
+        model = build_tiny(start_token=start_token).train()
+        decoder_only_loss(model, task).backward()
+        enc = model.encoder
+        grads[start_token] = [
+            torch.zeros_like(p) if p.grad is None else p.grad
+            for p in (enc.task_embeddings, enc.block_embeddings)]
+        if start_token == 'own':
+            own = model.start_embeddings.grad
+            assert own[model.tasks.index(task)].abs().sum() > 0
+    # Today's start token: the decoder's loss moves the task embedding.
+    assert grads['task_embedding'][0].abs().sum() > 0
+    for start_token in ('detached', 'own'):
+        assert all(g.abs().sum() == 0 for g in grads[start_token])
+
+
+def test_start_token_options_start_from_the_same_model():
+    """'own' copies tau (no random draw): the three settings give the same
+    loss; the task embedding's gradient then comes from the encoder alone
+    in 'detached' and 'own'."""
+    results = {}
+    for start_token in ('task_embedding', 'detached', 'own'):
+        model = build_tiny(start_token=start_token).train()
+        data = batch(model, 'ar3d')
+        torch.manual_seed(3)
+        loss = model(**data, mode='loss')['loss']
+        loss.backward()
+        results[start_token] = (loss.detach(),
+                                model.encoder.task_embeddings.grad.clone())
+    base_loss, base_grad = results['task_embedding']
+    for start_token in ('detached', 'own'):
+        loss, grad = results[start_token]
+        assert torch.equal(loss, base_loss)
+        assert torch.allclose(grad, results['detached'][1])
+        assert not torch.allclose(grad, base_grad)
+
+
+def test_own_start_embeddings_and_checkpoints():
+    from mmengine.runner.checkpoint import load_state_dict
+    default = build_tiny()
+    assert not any('start_embeddings' in k for k in default.state_dict())
+    assert set(build_tiny(start_token='detached').state_dict()) == set(
+        default.state_dict())
+    with torch.no_grad():
+        default.encoder.task_embeddings.mul_(-2)  # differs from a new copy
+    old = default.state_dict()
+    for load in (lambda m, sd: m.load_state_dict(sd, strict=True),
+                 lambda m, sd: load_state_dict(m, sd, strict=True)):
+        model = build_tiny(start_token='own')
+        load(model, old)
+        assert torch.equal(model.start_embeddings,
+                           old['encoder.task_embeddings'])
+        assert 'start_embeddings' not in old  # the caller's dict untouched
+    # Its own checkpoint brings its own start embeddings back.
+    with torch.no_grad():
+        model.start_embeddings.add_(1)
+    again = build_tiny(start_token='own')
+    again.load_state_dict(model.state_dict(), strict=True)
+    assert torch.equal(again.start_embeddings, model.start_embeddings)
+    assert not torch.equal(again.start_embeddings,
+                           again.encoder.task_embeddings)
+    with pytest.raises(ValueError, match='start_token'):
+        build_tiny(start_token='tau')

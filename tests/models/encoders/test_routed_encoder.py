@@ -148,3 +148,106 @@ def test_soft_routing_mixes_all_blocks():
                        for p in block.parameters())
     # Evaluation still picks one block per layer.
     assert torch.equal(enc.eval().select_blocks(0).sum(-1), torch.ones(3))
+
+
+@pytest.mark.parametrize('compute_unselected', [False, True])
+def test_forward_route_is_evaluation_along_the_route(compute_unselected):
+    """Along a task's evaluation route, forward_route computes exactly what
+    forward does in evaluation; another route computes something else."""
+    enc = make(compute_unselected=compute_unselected).eval()
+    x, mask = inputs()
+    routes = enc.get_routes()
+    with torch.no_grad():
+        for task in range(enc.num_tasks):
+            route = routes[task].tolist()
+            assert torch.equal(enc.forward_route(x, mask, route),
+                               enc(x, mask, task=task))
+        other = [1 - h for h in routes[0].tolist()]
+        assert not torch.allclose(enc.forward_route(x, mask, other),
+                                  enc(x, mask, task=0))
+    with pytest.raises(ValueError, match=r'route \[0, 2, 0\] must name one '
+                       r'of 2 blocks in each of 3 layers'):
+        enc.forward_route(x, mask, [0, 2, 0])
+    with pytest.raises(ValueError, match='in each of 3 layers'):
+        enc.forward_route(x, mask, [0, 1])
+
+
+def score_grads(seed, **kwargs):
+    """Output and gradients of one training step of task 1 under a fixed
+    Gumbel draw."""
+    enc = make(**kwargs).train()
+    x, mask = inputs()
+    torch.manual_seed(seed)
+    out = enc(x, mask, task=1)
+    out.square().mean().backward()
+    grads = {name: p.grad for name, p in enc.named_parameters()}
+    return out.detach(), grads, enc
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_full_straight_through_without_computing_unselected(seed):
+    full_out, full, _ = score_grads(seed, compute_unselected=True)
+    out, fst, enc = score_grads(seed, full_straight_through=True)
+    skip_out, skip, _ = score_grads(seed)
+    # The same forward pass in all three settings.
+    assert torch.equal(out, full_out) and torch.equal(out, skip_out)
+    # The scores' gradient is the full estimator's ...
+    for name in ('block_embeddings', 'task_embeddings'):
+        assert torch.allclose(fst[name], full[name], rtol=1e-5, atol=1e-9)
+        # ... which the selected blocks' terms alone are not.
+        assert not torch.allclose(skip[name], full[name], rtol=0.05)
+    # Selected blocks learn as with every block computed; unselected ones
+    # stay outside the graph (DDP: find_unused_parameters=True).
+    torch.manual_seed(seed)
+    route = enc.select_blocks(1).argmax(-1)
+    for layer, blocks in enumerate(enc.layers):
+        for h, block in enumerate(blocks):
+            for name, _ in block.named_parameters():
+                key = f'layers.{layer}.{h}.{name}'
+                if h == route[layer]:
+                    assert torch.allclose(fst[key], full[key], atol=1e-7)
+                    assert torch.equal(fst[key], skip[key])
+                else:
+                    assert fst[key] is None and full[key].abs().max() == 0
+
+
+def test_full_straight_through_runs_nothing_more_at_evaluation():
+    enc = make(full_straight_through=True).eval()
+    calls = []
+    for blocks in enc.layers:
+        for block in blocks:
+            block.register_forward_hook(lambda *args: calls.append(1))
+    x, mask = inputs()
+    enc(x, mask, 0)
+    assert len(calls) == 3  # one block per layer
+    calls.clear()
+    enc.train()(x, mask, 0)
+    assert len(calls) == 6  # every block, the unselected without grad
+
+
+def test_score_scale_sets_the_draw_probabilities():
+    enc = make(score_std=2.0).train()
+    scores = enc.route_scores(2)
+    for scale in (1.0, 0.25, 0.0):
+        enc.score_scale = scale
+        probs = enc.route_probabilities()
+        assert probs.shape == (4, 3, 2)
+        assert torch.allclose(probs[2], (scale * scores).softmax(-1))
+        torch.manual_seed(0)
+        draws = torch.stack([enc.select_blocks(2) for _ in range(4000)])
+        # Gumbel-max: the draw frequency is softmax(scale * s), whatever
+        # the temperature.
+        assert torch.allclose(draws.mean(0), probs[2], atol=0.03)
+    enc.gumbel_tau = 0.3
+    torch.manual_seed(0)
+    draws = torch.stack([enc.select_blocks(2) for _ in range(4000)])
+    assert torch.allclose(draws.mean(0), torch.full((3, 2), 0.5), atol=0.03)
+    # Evaluation takes the argmax of the scores, whatever the scale.
+    enc.eval().score_scale = 0.01
+    assert torch.equal(enc.select_blocks(2).argmax(-1), scores.argmax(-1))
+
+
+def test_options_add_no_checkpoint_entries():
+    keys = set(make().state_dict())
+    assert set(make(full_straight_through=True,
+                    score_scale=0.5).state_dict()) == keys

@@ -1,13 +1,13 @@
 """The routed encoder under DistributedDataParallel (2 CPU processes, gloo).
 
-Only the selected block of each layer runs, so the other blocks' parameters
-get no gradient in an iteration. This checks the two supported settings and
-that the unsupported one fails, as the encoder's docstring says.
+Only the selected block of each layer runs with autograd (the others, with
+full_straight_through, forward only), so the other blocks' parameters get no
+gradient in an iteration. This checks the supported settings and that the
+unsupported ones fail, as the encoder's docstring says.
 """
 import os
 import socket
 
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -24,7 +24,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _train(compute_unselected: bool, find_unused: bool) -> str:
+def _train(compute_unselected: bool, find_unused: bool,
+           full_straight_through: bool = False) -> str:
     """Three iterations of DDP training; returns 'ok' or the error text."""
     from mmups.models import RoutedEncoder
     torch.manual_seed(0)  # same initial weights on both ranks
@@ -32,7 +33,8 @@ def _train(compute_unselected: bool, find_unused: bool) -> str:
                             num_tasks=2, task_dims=8, num_heads=2,
                             mlp_ratio=1.0, norm_cfg=dict(type='GN',
                                                          num_groups=1),
-                            compute_unselected=compute_unselected)
+                            compute_unselected=compute_unselected,
+                            full_straight_through=full_straight_through)
     model = DistributedDataParallel(encoder,
                                     find_unused_parameters=find_unused)
     optim = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -59,7 +61,8 @@ def _worker(rank: int, port: int, results) -> None:
     torch.set_num_threads(1)
     dist.init_process_group('gloo', rank=rank, world_size=2)
     try:
-        for case in ((False, True), (True, False), (False, False)):
+        for case in ((False, True), (True, False), (False, False),
+                     (False, True, True), (False, False, True)):
             results[(rank, ) + case] = _train(*case)
     finally:
         dist.destroy_process_group()
@@ -77,3 +80,6 @@ def test_ddp_settings_for_unselected_blocks():
         assert results[(rank, True, False)] == 'ok'
         # Skip unselected blocks without find_unused_parameters: DDP fails.
         assert results[(rank, False, False)].startswith('error')
+        # Unselected blocks forward only: as skipping them, for DDP.
+        assert results[(rank, False, True, True)] == 'ok'
+        assert results[(rank, False, False, True)].startswith('error')

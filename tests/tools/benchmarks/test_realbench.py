@@ -423,3 +423,24 @@ def test_fp3d_section_beside_the_five_task_ups():
     row = ['-'] * len(order)
     row[order.index('pe3d')], row[order.index('ar2d')] = '105.0', '90.0'
     assert '| UPS | - | - | ' + ' | '.join(row) + ' |' in text
+
+
+def test_route_history_figure_of_the_joint_run(tmp_path):
+    """The joint run's route_history.json, beside its checkpoint, becomes a
+    figure (the checkpoint itself may be gone)."""
+    from realbench_report import write_plots
+    work = tmp_path / 'work' / 'ups'
+    work.mkdir(parents=True)
+    (work / 'route_history.json').write_text(json.dumps(dict(
+        tasks=['pe3d'], num_layers=1, num_blocks=2,
+        records=[dict(iter=i, routes=dict(pe3d=[0]),
+                      probs=dict(pe3d=[[0.6, 0.4]])) for i in (0, 5)])))
+    results = dict(runs=dict(ups=dict(checkpoint=str(work / 'iter_5.pth'),
+                                      metrics={})))
+    plots = write_plots(results, str(tmp_path / 'images'),
+                        str(tmp_path / 'work'))
+    path = str(tmp_path / 'images' / 'realbench_route_history.png')
+    assert list(plots.values()) == [path] and osp.isfile(path)
+    os.remove(work / 'route_history.json')
+    assert write_plots(results, str(tmp_path / 'images'),
+                       str(tmp_path / 'work')) == {}
