@@ -19,16 +19,10 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional
 
-try:
-    import mmups  # noqa: F401
-except ImportError:  # running from a source checkout without installation
-    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..',
-                                            '..')))
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-from mmups.apis import CheckpointMismatchError, init_model  # noqa: E402
-from mmups.deployment import DEFAULT_OPSET, export_onnx  # noqa: E402
+from mmups.apis import CheckpointMismatchError, init_model
+from mmups.deployment import DEFAULT_OPSET, export_onnx
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
