@@ -2,6 +2,7 @@
 import importlib.util
 import os
 import os.path as osp
+import socket
 
 import pytest
 
@@ -29,6 +30,14 @@ def shared_data() -> str:
         pytest.skip(f'real data folder {SHARED_DATA} is absent '
                     '(only present on the development machines)')
     return SHARED_DATA
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free TCP port on this host, for a process group's rendezvous."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -55,10 +55,13 @@ def main(argv=None) -> dict:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump {args.dump}: the file must end with '
                              '.pkl or .pickle')
+        # Not mmengine's DumpResults: it cuts the whole set at its size,
+        # which keeps duplicates and drops samples under per-task padding.
         evaluator = cfg.test_evaluator
         evaluator = list(evaluator) if isinstance(evaluator, (list, tuple)) \
             else [evaluator]
-        evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
+        evaluator.append(dict(type='MultiTaskDumpResults',
+                              out_file_path=args.dump))
         cfg.test_evaluator = evaluator
     setup_cpu_launch(cfg)  # gloo, and mmengine's launcher, without CUDA
     if cfg.get('demo_data'):  # generated on first use

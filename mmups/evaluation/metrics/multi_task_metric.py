@@ -16,6 +16,57 @@ from mmups.tasks import task_kind
 MetricCfg = Union[dict, BaseMetric]
 
 
+def per_task_meta(dataset_meta: Optional[dict], key: str) -> Dict[str, Any]:
+    """``dataset_meta[key]`` as a dict task -> value (it may be a dict, or a
+    list aligned with ``dataset_meta['tasks']``)."""
+    value = (dataset_meta or {}).get(key)
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    tasks = dataset_meta.get('tasks')
+    if tasks is None or len(tasks) != len(value):
+        raise ValueError(
+            f"dataset_meta[{key!r}] is a sequence of length {len(value)}; "
+            "it then needs dataset_meta['tasks'] of the same length, got "
+            f'{tasks!r}.')
+    return dict(zip(tasks, value))
+
+
+def task_sizes(dataset_meta: Optional[dict], tasks: Sequence[str], size: int,
+               owner: str) -> Dict[str, Optional[int]]:
+    """Real number of samples of each of ``tasks`` in an evaluation set.
+
+    From ``dataset_meta['task_sizes']``; a lone task has the set's ``size``;
+    otherwise None (unknown: every collected result is kept), which only a
+    single process may have, since ranks' padded duplicates could not be
+    dropped. ``owner`` names the caller in messages.
+    """
+    known = {task: int(n)
+             for task, n in per_task_meta(dataset_meta, 'task_sizes').items()}
+    if known and sum(known.values()) != size:
+        print_log(
+            f'{owner}: task_sizes {known} sum to {sum(known.values())}, but '
+            f'the dataset size is {size}.',
+            logger='current', level=logging.WARNING)
+    sizes: Dict[str, Optional[int]] = {}
+    for task in tasks:
+        if task in known:
+            sizes[task] = known[task]
+        elif len(tasks) == 1:
+            sizes[task] = size  # one task: its size is the dataset's
+        else:
+            sizes[task] = None
+    missing = [t for t, n in sizes.items() if n is None]
+    if missing and get_world_size() > 1:
+        raise ValueError(
+            f'{owner}: no task size for tasks {missing} in '
+            "dataset_meta['task_sizes'] (dataset_meta keys: "
+            f'{sorted(dataset_meta or {})}); distributed evaluation needs '
+            'them to drop the samples the sampler padded.')
+    return sizes
+
+
 @METRICS.register_module()
 class MultiTaskMetric(BaseMetric):
     """Evaluate each task of a multi-task set with its own metrics.
@@ -43,10 +94,13 @@ class MultiTaskMetric(BaseMetric):
     computes, the metrics are broadcast to all ranks, and the stored results
     are cleared. The per-task sizes come from ``dataset_meta['task_sizes']``
     (a dict task -> size, or a list aligned with ``dataset_meta['tasks']``),
-    which the multi-task dataset's metainfo provides. Like mmengine, this
-    assumes one stored result per sample and that padded samples come last
-    in each rank's share, as with ``DefaultSampler(shuffle=False)`` over a
-    dataset whose tasks are contiguous blocks.
+    which the multi-task dataset's metainfo provides. This assumes one
+    stored result per sample and that rank ``r``'s share of a task is
+    positions ``r, r + W, ...`` of the task's order, padded at its end: so
+    does :class:`~mmups.datasets.MultiTaskBatchSampler` (per task) and
+    ``DefaultSampler(shuffle=False)`` over a dataset whose tasks are
+    contiguous blocks. Collected that way, each sample counts exactly once
+    (tested on 2 and 3 processes).
 
     Each sub-metric's ``dataset_meta`` is its task's sub-dataset metainfo:
     ``dataset_meta['datasets'][task]`` (a dict keyed by task, or a list
@@ -145,27 +199,10 @@ class MultiTaskMetric(BaseMetric):
         sub-metrics."""
         self._dataset_meta = dataset_meta
         for task, metrics in self.task_metrics.items():
-            task_meta = self._per_task(dataset_meta, 'datasets').get(
+            task_meta = per_task_meta(dataset_meta, 'datasets').get(
                 task, dataset_meta)
             for metric in metrics:
                 metric.dataset_meta = task_meta
-
-    @staticmethod
-    def _per_task(dataset_meta: Optional[dict], key: str) -> Dict[str, Any]:
-        """``dataset_meta[key]`` as a dict task -> value (it may be a dict,
-        or a list aligned with ``dataset_meta['tasks']``)."""
-        value = (dataset_meta or {}).get(key)
-        if value is None:
-            return {}
-        if isinstance(value, dict):
-            return dict(value)
-        tasks = dataset_meta.get('tasks')
-        if tasks is None or len(tasks) != len(value):
-            raise ValueError(
-                f"dataset_meta[{key!r}] is a sequence of length {len(value)}; "
-                "it then needs dataset_meta['tasks'] of the same length, got "
-                f'{tasks!r}.')
-        return dict(zip(tasks, value))
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Route each sample to the sub-metrics of its ``task``.
@@ -197,35 +234,9 @@ class MultiTaskMetric(BaseMetric):
             'MultiTaskMetric computes in evaluate(), per sub-metric.')
 
     def _task_sizes(self, size: int) -> Dict[str, Optional[int]]:
-        """Real number of samples of each configured task (None: unknown,
-        keep every collected result)."""
-        known = {
-            task: int(n)
-            for task, n in self._per_task(self._dataset_meta,
-                                          'task_sizes').items()
-        }
-        if known and sum(known.values()) != size:
-            print_log(
-                f'MultiTaskMetric: task_sizes {known} sum to '
-                f'{sum(known.values())}, but the dataset size is {size}.',
-                logger='current', level=logging.WARNING)
-        sizes: Dict[str, Optional[int]] = {}
-        for task in self.task_metrics:
-            if task in known:
-                sizes[task] = known[task]
-            elif len(self.task_metrics) == 1:
-                sizes[task] = size  # one task: its size is the dataset's
-            else:
-                sizes[task] = None
-        missing = [t for t, n in sizes.items() if n is None]
-        if missing and get_world_size() > 1:
-            # Without the real size, padded duplicates could not be dropped.
-            raise ValueError(
-                f'MultiTaskMetric: no task size for tasks {missing} in '
-                "dataset_meta['task_sizes'] (dataset_meta keys: "
-                f'{sorted(self._dataset_meta or {})}); distributed evaluation '
-                'needs them to drop the samples the sampler padded.')
-        return sizes
+        """Real number of samples of each configured task."""
+        return task_sizes(self._dataset_meta, self.tasks, size,
+                          type(self).__name__)
 
     def _dataset_name(self, task: str,
                       seen: List[Dict[str, List[str]]]) -> Optional[str]:

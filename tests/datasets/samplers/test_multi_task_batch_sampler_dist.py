@@ -6,7 +6,6 @@ task at every iteration, on disjoint samples, and exactly on the batches
 that the sampler's documented schedule gives for their rank.
 """
 import os
-import socket
 import uuid
 
 import torch
@@ -16,12 +15,6 @@ import torch.multiprocessing as mp
 WORLD_SIZE = 2
 SEED = 7
 EPOCHS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _worker(rank: int, port: int, work_dir: str, name: str, helpers,
@@ -60,7 +53,8 @@ def _worker(rank: int, port: int, work_dir: str, name: str, helpers,
         dist.destroy_process_group()
 
 
-def test_two_ranks_share_tasks_and_split_samples(tmp_path, monkeypatch):
+def test_two_ranks_share_tasks_and_split_samples(tmp_path, monkeypatch,
+                                                 free_port):
     # The toy components (and their registration) come from the sibling
     # test module.
     monkeypatch.syspath_prepend(os.path.dirname(os.path.abspath(__file__)))
@@ -73,7 +67,7 @@ def test_two_ranks_share_tasks_and_split_samples(tmp_path, monkeypatch):
         # re-import of torch, mmengine and mmups in each of them.
         mp.start_processes(
             _worker,
-            args=(_free_port(), str(tmp_path), f'mtbs_dist_{uuid.uuid4().hex}',
+            args=(free_port, str(tmp_path), f'mtbs_dist_{uuid.uuid4().hex}',
                   helpers, results),
             nprocs=WORLD_SIZE, join=True, start_method='fork')
         results = dict(results)

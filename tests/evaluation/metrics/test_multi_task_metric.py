@@ -1,6 +1,5 @@
 """MultiTaskMetric: routing, names, units, truncation, distributed runs."""
 import os
-import socket
 import subprocess
 import sys
 from typing import Dict, List
@@ -356,13 +355,7 @@ def _dist_worker(rank: int, port: int, workdir: str, results) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def test_distributed_gloo_two_processes(tmp_path):
+def test_distributed_gloo_two_processes(tmp_path, free_port):
     data = dist_dataset()
     single = dist_metric()
     single.dataset_meta = DIST_META
@@ -372,7 +365,7 @@ def test_distributed_gloo_two_processes(tmp_path):
 
     with mp.Manager() as manager:
         results = manager.dict()
-        mp.spawn(_dist_worker, args=(_free_port(), str(tmp_path), results),
+        mp.spawn(_dist_worker, args=(free_port, str(tmp_path), results),
                  nprocs=2, join=True)
         results = dict(results)
     (idx0, _), (idx1, _) = results[(0, True)], results[(1, True)]

@@ -6,7 +6,6 @@ gradient in an iteration. This checks the supported settings and that the
 unsupported ones fail, as the encoder's docstring says.
 """
 import os
-import socket
 
 import torch
 import torch.distributed as dist
@@ -16,12 +15,6 @@ from torch.nn.parallel import DistributedDataParallel
 from mmups.skeleton import CANONICAL_JOINTS
 
 V = len(CANONICAL_JOINTS)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _train(compute_unselected: bool, find_unused: bool,
@@ -68,10 +61,10 @@ def _worker(rank: int, port: int, results) -> None:
         dist.destroy_process_group()
 
 
-def test_ddp_settings_for_unselected_blocks():
+def test_ddp_settings_for_unselected_blocks(free_port):
     with mp.Manager() as manager:
         results = manager.dict()
-        mp.spawn(_worker, args=(_free_port(), results), nprocs=2, join=True)
+        mp.spawn(_worker, args=(free_port, results), nprocs=2, join=True)
         results = dict(results)
     for rank in (0, 1):
         # Skip unselected blocks + find_unused_parameters=True: works.
