@@ -10,7 +10,8 @@ Examples::
 import argparse
 
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.logging import print_log
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmups  # noqa: F401  (compatibility shims, registration)
 from mmups.datasets.data_check import check_data_files
@@ -29,7 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or, without a value, from the '
-        'latest checkpoint in the work dir')
+        'latest checkpoint in the work dir (none yet: start as the config '
+        'says, from its load_from if any)')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -50,7 +52,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.resume, cfg.load_from = True, latest
+        else:
+            # Nothing to resume yet: start as the config says, from its
+            # load_from where it has one (a fine-tune config). mmengine
+            # would otherwise resume from load_from, or drop it.
+            cfg.resume = False
+            print_log(f'--resume: no checkpoint in {cfg.work_dir} yet; '
+                      'starting from ' + (cfg.get('load_from') or 'scratch'),
+                      logger='current')
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:

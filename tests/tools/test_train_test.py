@@ -2,6 +2,7 @@
 model, a few iterations): data generated on first use, checkpoints,
 --resume, evaluation of all five tasks, --dump."""
 import json
+import os
 import os.path as osp
 import pickle
 
@@ -91,3 +92,31 @@ def test_train_resume_test_dump(tools, tmp_path):
 def test_missing_checkpoint(tools):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         tools['test'].main([CONFIG, 'nope.pth'])
+
+
+def test_resume_on_a_fine_tune_config_keeps_load_from(tools, tmp_path):
+    from mmengine.config import Config
+    config = osp.join(ROOT, 'configs', 'ups', 'finetune',
+                      'ups_finetune_ar3d.py')
+    work = str(tmp_path / 'ft')
+    argv = [config, '--work-dir', work, '--resume']
+    pretrained = Config.fromfile(config).load_from
+    assert pretrained
+    # No checkpoint of this run yet: start from the joint model, not resume.
+    cfg = tools['train'].merge_args(Config.fromfile(config),
+                                    tools['train'].parse_args(argv))
+    assert (cfg.resume, cfg.load_from) == (False, pretrained)
+    # Once the run has saved one, --resume continues from it.
+    ckpt = osp.join(work, 'iter_4.pth')
+    os.makedirs(work)
+    open(ckpt, 'wb').close()
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(ckpt)
+    cfg = tools['train'].merge_args(Config.fromfile(config),
+                                    tools['train'].parse_args(argv))
+    assert (cfg.resume, cfg.load_from) == (True, ckpt)
+    # An explicit checkpoint always wins.
+    cfg = tools['train'].merge_args(
+        Config.fromfile(config),
+        tools['train'].parse_args(argv + ['other.pth']))
+    assert (cfg.resume, cfg.load_from) == (True, 'other.pth')
