@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['mmups.engine'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['mmups.engine'])
 LOG_PROCESSORS = Registry(
     'log processor', parent=MMENGINE_LOG_PROCESSORS)

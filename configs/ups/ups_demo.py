@@ -161,7 +161,7 @@ val_evaluator = dict(type='MultiTaskMetric')
 test_evaluator = val_evaluator
 
 max_iters = 600
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters,
                  val_interval=300)
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=5e-4))
 param_scheduler = [

@@ -9,7 +9,7 @@ want are explicit calls: :func:`enable_config_text_cache`,
 # compat first: its shims must precede any MMAction2 / MMPose model import.
 from . import compat  # noqa: F401,I001
 from .config_cache import config_text_cache_enabled, enable_config_text_cache
-from .fileio import atomic_open
+from .fileio import atomic_open, file_lock, folder_is_prepared, prepare_folder
 from .memory import limit_heap_fragmentation
 from .setup_env import (apply_launch_options, enable_cpu_dist_launch,
                         parse_launch_args, register_all_modules,
@@ -18,5 +18,6 @@ from .setup_env import (apply_launch_options, enable_cpu_dist_launch,
 __all__ = [
     'register_all_modules', 'setup_cpu_launch', 'enable_cpu_dist_launch',
     'apply_launch_options', 'parse_launch_args', 'limit_heap_fragmentation',
-    'enable_config_text_cache', 'config_text_cache_enabled', 'atomic_open'
+    'enable_config_text_cache', 'config_text_cache_enabled', 'atomic_open',
+    'file_lock', 'folder_is_prepared', 'prepare_folder'
 ]

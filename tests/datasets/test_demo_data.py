@@ -57,6 +57,11 @@ def test_prepare_demo_data(tmp_path):
     prepare_demo_data(str(root), num_train_per_class=2, num_val_per_class=1,
                       num_frames=12)
     assert (root / 'demo_3d.pkl').stat().st_mtime_ns == mtime
+    # Other options (a config change): the stale data is generated again.
+    prepare_demo_data(str(root), num_train_per_class=2, num_val_per_class=2,
+                      num_frames=12)
+    with open(paths['ar3d'], 'rb') as f:
+        assert len(pickle.load(f)['split']['val']) == 2 * len(DEMO_ACTIONS)
 
 
 def test_mocap_layout():

@@ -1,10 +1,13 @@
 """tools/train.py and tools/test.py end to end on the demo config (tiny
 model, a few iterations): data generated on first use, checkpoints,
---resume, evaluation of all five tasks, --dump."""
+--resume (also after a SIGKILL), evaluation of all five tasks, --dump."""
 import json
 import os
 import os.path as osp
 import pickle
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -120,3 +123,109 @@ def test_resume_on_a_fine_tune_config_keeps_load_from(tools, tmp_path):
         Config.fromfile(config),
         tools['train'].parse_args(argv + ['other.pth']))
     assert (cfg.resume, cfg.load_from) == (True, 'other.pth')
+
+
+# Loaded by the runs of the kill test (custom_imports): records every
+# iteration's batch, counts the samples loaded, and SIGKILLs the process
+# after a given iteration, as a lost machine would end it.
+RECORD_HOOK = """
+import json, os, signal
+from mmengine.hooks import Hook
+from mmups.datasets import MultiTaskDataset
+from mmups.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RecordBatchesHook(Hook):
+    priority = 'LOWEST'  # after the checkpoint hook
+
+    def __init__(self, path, kill_after=None):
+        self.path, self.kill_after, self.loads = path, kill_after, 0
+
+    def before_train(self, runner):
+        load = MultiTaskDataset.__getitem__
+
+        def counted(dataset, i):
+            self.loads += 1
+            return load(dataset, i)
+        MultiTaskDataset.__getitem__ = counted
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        batch = [[s.metainfo['task'], repr(float(x.double().sum()))]
+                 for x, s in zip(data_batch['inputs'],
+                                 data_batch['data_samples'])]
+        with open(self.path, 'a') as f:
+            f.write(json.dumps([runner.iter, batch]) + '\\n')
+        if runner.iter + 1 == self.kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def after_train(self, runner):
+        with open(self.path + '.loads', 'w') as f:
+            f.write(str(self.loads))
+"""
+
+
+def test_sigkill_in_the_second_epoch_then_resume_repeats_the_run(tmp_path):
+    """Killed in the middle of its second epoch and resumed, a run reaches
+    the weights of the uninterrupted run bit for bit, with the same
+    batches (augmentation included), and loads no batch it trained
+    before the checkpoint again."""
+    (tmp_path / 'record_batches_hook.py').write_text(RECORD_HOOK)
+    # Epochs of 2 rotations of the 5 tasks: 10 iterations, checkpoints
+    # every 4; the run is killed after iteration 14 (epoch 1, batch 4)
+    # and resumes from iter_12.pth (epoch 1, batch 2).
+    options = ['train_cfg.max_iters=16',
+               'train_dataloader.batch_sampler.rotations_per_epoch=2']
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1',
+               MKL_NUM_THREADS='1')
+
+    def train(name, kill_after=None, resume=False):
+        record = str(tmp_path / f'{name}.jsonl')
+        hook = dict(type='RecordBatchesHook', path=record,
+                    kill_after=kill_after)
+        config = tmp_path / f'ups_demo_tiny_{kill_after}.py'
+        config.write_text(TINY_DEMO.format(config=CONFIG) + (
+            "custom_imports = dict(imports=['record_batches_hook'])\n"
+            f'custom_hooks = [{hook!r}]\n'))
+        argv = [sys.executable, osp.join(ROOT, 'tools', 'train.py'),
+                str(config), '--work-dir', str(tmp_path / name),
+                '--deterministic', '--no-validate'] + (
+                    ['--resume'] if resume else []) + [
+                    '--cfg-options', *options]
+        result = subprocess.run(argv, cwd=tmp_path, env=env,
+                                capture_output=True, text=True)
+        return result, record
+
+    result, full_record = train('full')
+    assert result.returncode == 0, result.stderr[-3000:]
+    result, _ = train('killed', kill_after=14)
+    assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
+    work = tmp_path / 'killed'
+    assert (work / 'iter_12.pth').exists()
+    assert not (work / 'iter_16.pth').exists()
+    result, killed_record = train('killed', resume=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    import torch
+    weights = [torch.load(tmp_path / name / 'iter_16.pth', map_location='cpu',
+                          weights_only=False)['state_dict']
+               for name in ('full', 'killed')]
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
+
+    def batches(record):
+        with open(record) as f:
+            return [json.loads(line) for line in f]
+    full = batches(full_record)
+    assert [i for i, _ in full] == list(range(16))
+    killed = batches(killed_record)
+    # Iterations 0-13 before the kill, then 12-15 again after the resume.
+    assert [i for i, _ in killed] == list(range(14)) + list(range(12, 16))
+    assert killed[:14] == full[:14] and killed[14:] == full[12:]
+    # The resumed run loaded its 4 batches of 4 samples and nothing else.
+    with open(killed_record + '.loads') as f:
+        assert int(f.read()) == 16
+    assert 'Resuming at iteration 12: batch 2 of epoch 1' in result.stdout \
+        + result.stderr

@@ -3,7 +3,7 @@
 # iteration based because the multi-task sampler rotates tasks per
 # iteration; set max_iters in the experiment config.
 max_iters = 60000
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters,
                  val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -1,7 +1,6 @@
 """Helpers shared by the dataset converters (the readers of the formats they
 read, and their ``ConversionError``, are in :mod:`mmups.datasets.formats`)."""
 import argparse
-import os
 import os.path as osp
 import pickle
 import sys
@@ -12,6 +11,7 @@ from typing import Sequence, Tuple, TypeVar
 import numpy as np
 
 from mmups.datasets.formats.files import ConversionError
+from mmups.utils.fileio import atomic_open
 
 T = TypeVar('T')
 
@@ -28,17 +28,29 @@ def progress(items: Iterable[T], total: int,
 
 
 def dump_pickle(obj: Any, path: str) -> None:
-    """Write ``obj`` to ``path`` with pickle, creating parent folders."""
-    make_parent_dir(path)
-    with open(path, 'wb') as f:
+    """Write ``obj`` to ``path`` with pickle, creating parent folders;
+    atomically (``atomic_open``): a crash keeps the previous file."""
+    with atomic_open(path, 'wb') as f:
         # Protocol 4 reads on every Python 3 that mmengine supports.
         pickle.dump(obj, f, protocol=4)
 
 
+def save_npz(path: str, **arrays: np.ndarray) -> None:
+    """``np.savez`` to exactly ``path``, atomically."""
+    with atomic_open(path, 'wb') as f:
+        np.savez(f, **arrays)
+
+
+def save_npy(path: str, array: np.ndarray) -> None:
+    """``np.save`` to exactly ``path``, atomically."""
+    with atomic_open(path, 'wb') as f:
+        np.save(f, array)
+
+
 def write_lines(path: str, lines: Iterable[str]) -> None:
-    """Write one string a line (text files such as label maps)."""
-    make_parent_dir(path)
-    with open(path, 'w', encoding='utf-8') as f:
+    """Write one string a line (text files such as label maps),
+    atomically."""
+    with atomic_open(path, 'w') as f:
         for line in lines:
             f.write(f'{line}\n')
 
@@ -56,12 +68,6 @@ def read_name_list(path: str, strip_suffix: str = '') -> List[str]:
                 name = name[:-len(strip_suffix)]
             names.append(name)
     return names
-
-
-def make_parent_dir(path: str) -> None:
-    """Create the folder that will hold ``path`` (if it has one)."""
-    parent = osp.dirname(osp.abspath(path))
-    os.makedirs(parent, exist_ok=True)
 
 
 def stratified_split(names: Sequence[str], labels: Sequence[Hashable],

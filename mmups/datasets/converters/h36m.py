@@ -70,7 +70,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mmups.datasets.formats import ConversionError, load_pickle
-from .common import dump_pickle, make_parent_dir, progress, write_lines
+from .common import dump_pickle, progress, save_npy, save_npz, write_lines
 
 #: Camera ids in the order of the per-camera lists of the 2D npz files.
 H36M_CAMERA_IDS = ('54138969', '55011271', '58860488', '60457274')
@@ -114,7 +114,15 @@ def image_name(subject: str, action: str, camera_id: str,
 
 
 def load_positions(path: str, key: str) -> Dict[str, Dict[str, Any]]:
-    """``np.load(path)[key]`` as ``{subject: {action: data}}``."""
+    """``np.load(path)[key]`` as ``{subject: {action: data}}``.
+
+    ``data`` is a numeric array, for ``positions_2d`` a list of them (one
+    per camera), checked to hold no NaN / inf.
+
+    Raises:
+        ConversionError: the file is unreadable or its content is not so
+            (the message names the file and the sequence).
+    """
     try:
         with np.load(path, allow_pickle=True) as f:
             if key not in f.files:
@@ -132,7 +140,50 @@ def load_positions(path: str, key: str) -> Dict[str, Dict[str, Any]]:
             isinstance(v, dict) for v in data.values()):
         raise ConversionError(path, f'{key!r} is not a dict {{subject: '
                               '{action: array}}')
+    for subject, sequences in data.items():
+        for action, value in sequences.items():
+            if not (isinstance(subject, str) and isinstance(action, str)):
+                raise ConversionError(path, f'{key!r}: subject and action '
+                                      'names must be strings, got '
+                                      f'{subject!r} / {action!r}')
+            where = f'{subject} / {action}'
+            if key != 'positions_2d':
+                sequences[action] = _finite_array(value, path, where,
+                                                  'joint positions')
+            elif isinstance(value, (list, tuple)):
+                sequences[action] = [
+                    _finite_array(v, path, f'{where}, camera {i}',
+                                  'joint positions')
+                    for i, v in enumerate(value)
+                ]
+            else:
+                raise ConversionError(path, f'{where}: expected a list of '
+                                      'arrays, one per camera')
     return data
+
+
+def _check_float32(values: np.ndarray, path: str, what: str) -> None:
+    """Raise naming ``path`` unless all ``values`` are finite in float32,
+    the dtype the files are written in."""
+    if not (np.abs(values) <= np.finfo(np.float32).max).all():  # NaN too
+        raise ConversionError(path, f'{what}: NaN, infinite or out-of-range '
+                              'values')
+
+
+def _finite_array(value: Any, path: str, where: str,
+                  what: str = 'values') -> np.ndarray:
+    """``value`` as a numeric array without NaN / inf (unchanged where it
+    is one); errors name ``path``, ``where`` and ``what`` it holds."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if arr is None or arr.dtype.kind not in 'fiu':
+        raise ConversionError(path, f'{where}: {what} are not an array of '
+                              'numbers')
+    if not np.isfinite(arr).all():
+        raise ConversionError(path, f'{where}: NaN/inf {what}')
+    return arr
 
 
 def load_cameras(path: str) -> Dict[Tuple[str, str], Dict[str, Any]]:
@@ -149,7 +200,8 @@ def camera_params(cameras: Dict, subject: str, camera_id: str,
     """Validated float64 parameters of one camera (flattened vectors).
 
     Raises:
-        ConversionError: the key or a field is missing or has a wrong shape.
+        ConversionError: the key or a field is missing, not numeric, not
+            finite or has a wrong shape.
     """
     key = (subject, camera_id)
     if key not in cameras:
@@ -164,17 +216,24 @@ def camera_params(cameras: Dict, subject: str, camera_id: str,
         if name not in raw:
             raise ConversionError(path, f'camera {key!r} lacks field '
                                   f'{name!r}')
-        value = np.asarray(raw[name], dtype=np.float64)
+        value = _finite_array(raw[name], path, f'camera {key!r}: {name}')
+        given = value.shape
+        value = value.astype(np.float64)
         value = value if len(shape) == 2 else value.reshape(-1)
         if value.shape != shape:
             raise ConversionError(path, f'camera {key!r}: {name} has shape '
-                                  f'{np.shape(raw[name])}, expected {shape}')
+                                  f'{given}, expected {shape}')
         out[name] = value
     for name in ('w', 'h'):
         if name not in raw:
             raise ConversionError(path, f'camera {key!r} lacks field '
                                   f'{name!r} (image size)')
-        out[name] = np.asarray(raw[name]).reshape(-1)[0]
+        size = _finite_array(raw[name], path,
+                             f'camera {key!r}: {name}').reshape(-1)
+        if size.shape != (1, ) or size[0] <= 0:
+            raise ConversionError(path, f'camera {key!r}: {name} must be one '
+                                  f'number > 0, got {raw[name]!r}')
+        out[name] = size[0]
     return out
 
 
@@ -222,7 +281,7 @@ def _camera_2d(positions_2d: Dict, subject: str, action: str, cam_index: int,
     """The (num_frames, 17, 2) 2D array of one camera view from a 2D file."""
     where = f'{subject} / {action}'
     try:
-        views = positions_2d[subject][action]
+        views = positions_2d[subject][action]  # a list (load_positions)
     except KeyError:
         raise ConversionError(path, f'no 2D keypoints for {where}') from None
     if len(views) != len(H36M_CAMERA_IDS):
@@ -359,6 +418,8 @@ def convert_h36m(positions_3d_file: str,
         if max_frames is not None:
             world = world[:max_frames]
         num_frames = world.shape[0]
+        if num_frames == 0:
+            raise ConversionError(positions_3d_file, f'{where}: no frames')
         frames = np.arange(0, num_frames, downsample)
         if actions_as_labels:
             label = H36M_ACTIONS.index(_action_class(action,
@@ -366,13 +427,24 @@ def convert_h36m(positions_3d_file: str,
         for cam in camera_ids:
             cam_index = H36M_CAMERA_IDS.index(cam)
             par = params[(subject, cam)]
-            xyz = world_to_camera(world[frames], par['R'], par['T'])
-            if gt_2d is not None:
-                uv = _camera_2d(gt_2d, subject, action, cam_index,
-                                num_frames, gt_2d_file)[frames]
-            else:
-                uv = project_to_pixels(xyz, par['f'], par['c'], par['k'],
-                                       par['p'])
+            seq = f'{where}, camera {cam}'
+            # Overflow and a joint in the camera plane (Z = 0) give inf or
+            # NaN, which the checks below report.
+            with np.errstate(all='ignore'):
+                xyz = world_to_camera(world[frames], par['R'], par['T'])
+                _check_float32(xyz, positions_3d_file, f'{seq}: 3D joints '
+                               f'in the camera frame (cameras: '
+                               f'{cameras_file})')
+                if gt_2d is not None:
+                    uv = _camera_2d(gt_2d, subject, action, cam_index,
+                                    num_frames, gt_2d_file)[frames]
+                    _check_float32(uv, gt_2d_file, f'{seq}: 2D keypoints')
+                else:
+                    uv = project_to_pixels(xyz, par['f'], par['c'],
+                                           par['k'], par['p'])
+                    _check_float32(uv, positions_3d_file, f'{seq}: 2D '
+                                   f'projections (cameras: {cameras_file}; '
+                                   'a joint in the camera plane?)')
             ones = np.ones((len(frames), NUM_JOINTS, 1))
             rows = collected[split]
             rows.imgname.append(
@@ -385,9 +457,15 @@ def convert_h36m(positions_3d_file: str,
             if det_2d is not None:
                 det = _camera_2d(det_2d, subject, action, cam_index,
                                  num_frames, det_2d_file)[frames]
+                _check_float32(det, det_2d_file, f'{seq}: 2D detections')
                 rows.det.append(np.concatenate([det, ones], -1))
             if actions_as_labels:
-                kp = xyz - xyz[:, :1] if root_relative else xyz
+                kp = xyz
+                if root_relative:
+                    with np.errstate(over='ignore'):
+                        kp = xyz - xyz[:, :1]
+                    _check_float32(kp, positions_3d_file, f'{seq}: joints '
+                                   'relative to the pelvis')
                 name = osp.basename(osp.dirname(rows.imgname[-1][0]))
                 action_annos.append(
                     dict(
@@ -409,10 +487,12 @@ def convert_h36m(positions_3d_file: str,
         rows = collected[name]
         if not rows.imgname:
             continue
-        part = np.concatenate(rows.part).astype(np.float32)
+        part = np.concatenate(rows.part)
+        # In float64: the box of float32 values may be beyond float32.
         center, scale = bbox_center_scale(part[..., :2])
+        part = part.astype(np.float32)
         path = osp.join(fps_dir, f'h36m_{name}.npz')
-        _save_npz(
+        save_npz(
             path,
             imgname=np.concatenate(rows.imgname),
             center=center.astype(np.float32),
@@ -427,7 +507,7 @@ def convert_h36m(positions_3d_file: str,
                 'data_2d_h36m_') else stem
             det_path = osp.join(out_dir, 'joint_2d_det_files',
                                 f'{stem}_{name}.npy')
-            _save_npy(det_path, np.concatenate(rows.det).astype(np.float32))
+            save_npy(det_path, np.concatenate(rows.det).astype(np.float32))
             result.det_files[name] = det_path
     first = collected[names[0]]
     if first.imgname:
@@ -456,16 +536,6 @@ def _action_class(action: str, path: str) -> str:
         return action_class(action)
     except ValueError as e:
         raise ConversionError(path, str(e)) from None
-
-
-def _save_npz(path: str, **arrays: np.ndarray) -> None:
-    make_parent_dir(path)
-    np.savez(path, **arrays)
-
-
-def _save_npy(path: str, array: np.ndarray) -> None:
-    make_parent_dir(path)
-    np.save(path, array)
 
 
 def _write_stats(fps_dir: str, kp3d: np.ndarray,

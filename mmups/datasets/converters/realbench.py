@@ -37,16 +37,14 @@ renamed into place when complete, so an interrupted run never leaves a
 half-written part, and a part whose files and options are already there
 is skipped.
 """
-import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmups.datasets.formats import load_pickle
+from mmups.utils.fileio import prepare_folder
 from .common import dump_pickle
 from .h36m import H36M_CAMERA_IDS, convert_h36m, load_positions
 from .h36m_actions import (DEFAULT_SPLITS, SOURCE_FPS,
@@ -151,50 +149,13 @@ def _shrink_pkl(path: str, per_class: Dict[str, int]) -> None:
     dump_pickle(spread_subset(load_pickle(path), per_class), path)
 
 
-def _part_complete(folder: str, files: Sequence[str],
-                   options: Dict[str, Any]) -> bool:
-    manifest = osp.join(folder, 'realbench_options.json')
-    if not all(osp.exists(osp.join(folder, f)) for f in files + [manifest]):
-        return False
-    with open(manifest, encoding='utf-8') as f:
-        return json.load(f) == json.loads(json.dumps(options))
-
-
 def _build_part(out_root: str, part: str, files: Sequence[str],
                 options: Dict[str, Any], make: Callable[[str], None]) -> bool:
-    """Write ``out_root/part`` with ``make(tmp_folder)`` unless it is there.
-
-    ``files`` (relative to the part folder) must exist afterwards; the
-    options are stored beside them, and a part made with other options is
-    made again. Returns whether the part was written.
-    """
-    final = osp.join(out_root, part)
-    files = list(files)
-    if _part_complete(final, files, options):
-        return False
-    os.makedirs(out_root, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{part}.', dir=out_root)
-    try:
-        make(tmp)
-        missing = [f for f in files if not osp.exists(osp.join(tmp, f))]
-        if missing:
-            raise RuntimeError(f'realbench part {part!r} lacks {missing} '
-                               'after conversion')
-        with open(osp.join(tmp, 'realbench_options.json'), 'w',
-                  encoding='utf-8') as f:
-            json.dump(options, f, indent=1)
-        if osp.exists(final) and not _part_complete(final, files, options):
-            shutil.rmtree(final)  # an older or incomplete version
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            # Another process renamed its copy into place first.
-            if not _part_complete(final, files, options):
-                raise
-    finally:
-        if osp.exists(tmp):
-            shutil.rmtree(tmp)
-    return True
+    """Make ``out_root/part`` with ``make(tmp_folder)`` unless it was made
+    with the same options (``prepare_folder``: crash-safe, one process at
+    a time, remade when the options change)."""
+    return prepare_folder(osp.join(out_root, part), files, options, make,
+                          record='realbench_options.json')
 
 
 def _rel(key: str, part: str) -> str:

@@ -98,7 +98,9 @@ class MultiTaskBatchSampler(Sampler[List[int]]):
     mid-epoch by re-creating the iterator and skipping ``k`` batches (as
     mmengine's ``IterBasedTrainLoop`` does) therefore gives the same
     batches as an uninterrupted run. :meth:`iter_batches` and
-    :meth:`batch_indices` reach any batch directly without loading data.
+    :meth:`batch_indices` reach any batch directly without loading data,
+    and :meth:`resume_at` makes the next iterator start at a batch
+    (``ResumableIterBasedTrainLoop`` resumes so, loading nothing twice).
 
     Args:
         sampler (Sampler): The sampler built by mmengine from the
@@ -196,6 +198,7 @@ class MultiTaskBatchSampler(Sampler[List[int]]):
             seed = sync_random_seed()
         self._seed = seed
         self._epoch = 0
+        self._resume_start = 0
 
         self.samples_per_pass: Dict[str, int] = {}
         self.batches_per_pass: Dict[str, int] = {}
@@ -385,7 +388,15 @@ class MultiTaskBatchSampler(Sampler[List[int]]):
             bs = self.batch_sizes[task]
             yield current[task][1][k * bs:(k + 1) * bs].tolist()
 
+    def resume_at(self, start: int) -> None:
+        """Make the next iterator (the next epoch the DataLoader starts)
+        begin at batch ``start`` instead of 0, once: how a resumed training
+        loop skips the batches already trained without loading them."""
+        self._check_batch_number(start)
+        self._resume_start = start
+
     def __iter__(self) -> Iterator[List[int]]:
         # The epoch is read now, when the DataLoader creates its iterator,
         # not lazily at the first batch.
-        return self.iter_batches(0)
+        start, self._resume_start = self._resume_start, 0
+        return self.iter_batches(start)

@@ -86,7 +86,8 @@ def test_quick_files(shared_data, tmp_path):
     assert prepare_realbench_data(shared_data, out, quick=True) == paths
     assert stamps == {k: os.stat(paths[k]).st_mtime_ns for k in OUTPUTS}
     # Other Human3.6M splits: the action clips are made again, Penn Action
-    # is kept; nothing is left of the temporary folders.
+    # is kept; nothing is left of the temporary folders (the parts' lock
+    # files stay).
     prepare_realbench_data(shared_data, out, quick=True,
                            h36m_splits=[('train', ['S1', 'S5']),
                                         ('val', ['S6'])])
@@ -94,5 +95,6 @@ def test_quick_files(shared_data, tmp_path):
     assert {n.split('_')[0] for n in data['split']['val']} == {'S6'}
     assert os.stat(paths['penn_ann_file']).st_mtime_ns == \
         stamps['penn_ann_file']
-    assert sorted(os.listdir(out)) == ['h36m_actions', 'h36m_mocap',
-                                       'penn_action']
+    parts = ['h36m_actions', 'h36m_mocap', 'penn_action']
+    assert sorted(os.listdir(out)) == sorted(
+        parts + [f'.{p}.lock' for p in parts])
