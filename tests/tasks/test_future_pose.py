@@ -1,6 +1,6 @@
 """Future pose prediction (mmups/tasks/future_pose.py): the window split,
 the packing with the zero-velocity pose, the mirrored inputs of its flip
-test, and the kind found by its task names."""
+test, its input preparation, and the kind found by its task names."""
 import numpy as np
 import pytest
 import torch
@@ -25,12 +25,11 @@ def test_window_split():
     poses = window()
     out = FuturePoseWindow(horizon=4)(dict(keypoints_3d=poses.copy()))
     observed, last, future = poses[:8], poses[7], poses[11]
-    np.testing.assert_allclose(out['keypoints'], observed - last[0])
+    # Each observed frame on its own root (the walk is not in the input).
+    np.testing.assert_allclose(out['keypoints'],
+                               observed - observed[:, :1], atol=1e-6)
     assert out['keypoints'].shape == (8, 17, 3)
-    # The root's path stays in the observed frames (0.1 m per frame).
-    np.testing.assert_allclose(
-        out['keypoints'][:, 0, 0] - out['keypoints'][-1, 0, 0],
-        poses[:8, 0, 0] - poses[7, 0, 0])
+    assert not out['keypoints'][:, 0].any()
     np.testing.assert_allclose(out['lifting_target_label'][0],
                                future - future[0])
     np.testing.assert_allclose(out['zero_velocity_pose'][0], last - last[0])
@@ -59,27 +58,28 @@ def test_kind_of_the_task_names_and_packing():
             dict(keypoints=window(4), lifting_target_label=window(1)))
 
 
-def test_flip_mirrors_the_path_with_the_body():
+def test_flip_mirrors_each_frame_about_its_root():
     layout = get_layout('h36m')
     results = FuturePoseWindow(horizon=1)(dict(keypoints_3d=window(5)))
     inputs = torch.as_tensor(results['keypoints'])[None, None]  # (1,1,T,V,3)
     sample = UPSDataSample(metainfo=dict(layout='h36m'))
     flipped = FuturePosePrediction.flip_inputs(inputs, [sample])
-    # The walk along +X becomes a walk along -X ...
-    np.testing.assert_allclose(flipped[0, 0, :, 0, 0], -inputs[0, 0, :, 0, 0])
-    # ... with left and right swapped, and flipping twice restores it.
+    # X negated (the frames are centred), left and right swapped, and
+    # flipping twice restores the input.
     right, left = layout.joint_names.index('right_hip'), \
         layout.joint_names.index('left_hip')
-    np.testing.assert_allclose(flipped[0, 0, :, left, 1],
-                               inputs[0, 0, :, right, 1])
+    np.testing.assert_allclose(flipped[0, 0, :, left, 0],
+                               -inputs[0, 0, :, right, 0])
+    np.testing.assert_allclose(flipped[0, 0, :, left, 1:],
+                               inputs[0, 0, :, right, 1:])
     np.testing.assert_allclose(
         FuturePosePrediction.flip_inputs(flipped, [sample]), inputs)
 
 
-def test_inputs_are_not_centred_frame_by_frame():
+def test_inputs_are_centred_frame_by_frame_as_pose_lifting_does():
     class Model:
         root_relative_lifting = True
     inputs = torch.randn(2, 1, 4, 17, 3)
     out = get_task_kind('fp3d').prepare_inputs(Model(), inputs,
                                                ['h36m', 'h36m'])
-    assert torch.equal(out, inputs)
+    torch.testing.assert_close(out, inputs - inputs[..., :1, :])
