@@ -1,5 +1,5 @@
 # MMAction2's ST-GCN on the NTU RGB+D 60 cross-subject data converted by
-# mmups (data/ntu/ntu60_3d.pkl, see data/README.md, section "NTU RGB+D"):
+# mmups (data/skeleton/ntu60_3d.pkl, see data/README.md, section "NTU RGB+D"):
 # a single-task peer of UPS, trained with MMAction2's own model, pipeline
 # and metric inside mmups' runner (default scope mmups).
 #   python tools/train.py configs/stgcn/stgcn_ntu60_xsub_3d.py
@@ -11,7 +11,7 @@ model = dict(
                   graph_cfg=dict(layout='nturgb+d', mode='stgcn_spatial')),
     cls_head=dict(type='GCNHead', num_classes=60, in_channels=256))
 
-ann_file = 'data/ntu/ntu60_3d.pkl'
+ann_file = 'data/skeleton/ntu60_3d.pkl'
 train_pipeline = [
     dict(type='PreNormalize3D'),
     dict(type='GenSkeFeat', dataset='nturgb+d', feats=['j']),

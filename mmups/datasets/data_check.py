@@ -13,6 +13,8 @@ README_SECTIONS = (
     ('data/realbench', 'Realbench (Penn Action, Human3.6M mocap)'),
     ('data/label_maps/', 'Label maps'),
     ('data/ntu/', 'NTU RGB+D'),
+    # Before data/skeleton/: MMAction2 keeps its NTU pkls in that folder.
+    ('data/skeleton/ntu', 'NTU RGB+D'),
     ('data/kinetics400/',
      "ST-GCN's Kinetics-skeleton (OpenPose, 18 joints)"),
     ('data/skeleton/', "MMAction2's HRNet 2D skeletons (COCO, 17 joints)"),

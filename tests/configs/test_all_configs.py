@@ -2,6 +2,7 @@
 and (one config per dataset kind) reads tiny data in the converters'
 formats through its pipeline."""
 import glob
+import os
 import os.path as osp
 import pickle
 
@@ -10,7 +11,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmups.datasets.data_check import check_data_files
+from mmups.datasets.data_check import check_data_files, readme_section
 from mmups.registry import DATASETS, MODELS
 from mmups.tasks import resolve_tasks
 
@@ -83,6 +84,11 @@ def test_check_names_the_readme_section(tmp_path, monkeypatch):
     cfg = load(osp.join(CONFIGS, 'ups', 'ups_all.py'))
     with pytest.raises(FileNotFoundError, match='"Label maps"'):
         check_data_files(cfg)  # the label maps come first
+    # MMAction2's NTU pkls in its data/skeleton/ folder: the NTU section,
+    # not the one of MMAction2's HRNet Kinetics skeletons beside them.
+    assert readme_section('data/skeleton/ntu120_3d.pkl') == 'NTU RGB+D'
+    assert readme_section('data/skeleton/k400_2d.pkl') == (
+        "MMAction2's HRNet 2D skeletons (COCO, 17 joints)")
 
 
 # ---------------------------------------------------------------- tiny data
@@ -120,23 +126,86 @@ def _check_item(item, task, layout, shape):
     assert sample.layout == layout
 
 
-@pytest.mark.parametrize('config,task', [('ups_all.py', 'ar3d'),
-                                         ('ups_all.py', 'eap3d')])
-def test_ntu_pipelines(config, task, tmp_path):
+# The NTU settings of the paper: joint config -> (annotation file, split).
+NTU_SETTINGS = {
+    'ups_all.py': ('data/skeleton/ntu60_3d.pkl', 'xsub'),
+    'ups_all_ntu60_xview.py': ('data/skeleton/ntu60_3d.pkl', 'xview'),
+    'ups_all_ntu120_xsub.py': ('data/skeleton/ntu120_3d.pkl', 'xsub'),
+    'ups_all_ntu120_xset.py': ('data/skeleton/ntu120_3d.pkl', 'xset'),
+}
+
+
+def _mmaction2_ntu_pkl(path):
+    """An NTU pkl as MMAction2 publishes it (``data/skeleton/ntu60_3d.pkl``):
+    every benchmark's splits, ``img_shape``/``original_shape`` of the Kinect
+    colour frames, one clip per split, some with a single person."""
+    rng = np.random.default_rng(0)
+    splits = ('xsub_train', 'xsub_val', 'xview_train', 'xview_val',
+              'xset_train', 'xset_val')
+    annos = [
+        dict(frame_dir=f'S001C001P001R001A{k + 1:03d}', label=k,
+             img_shape=(1080, 1920), original_shape=(1080, 1920),
+             total_frames=40,
+             keypoint=rng.normal(size=(1 + k % 2, 40, 25, 3)).astype(
+                 np.float32)) for k in range(len(splits))
+    ]
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        pickle.dump(dict(split={name: [annos[k]['frame_dir']]
+                                for k, name in enumerate(splits)},
+                         annotations=annos), f)
+    return splits
+
+
+@pytest.mark.parametrize('config', sorted(NTU_SETTINGS))
+def test_ntu_settings_read_mmaction2_pkls_as_they_are(config, tmp_path,
+                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ann_file, benchmark = NTU_SETTINGS[config]
+    splits = _mmaction2_ntu_pkl(ann_file)
     cfg = load(osp.join(CONFIGS, 'ups', config))
-    pkl = _action_pkl(tmp_path / 'ntu60_3d.pkl', ['xsub_train', 'xsub_val'],
-                      'ntu')
-    train = cfg.train_dataloader.dataset.datasets[task]
-    train.ann_file = pkl
-    ds = _build(train)
-    assert len(ds) == 1
-    _check_item(ds[0], task, 'nturgb+d', (2, 100, 25, 3))
-    test = cfg.test_dataloader.dataset.datasets[task]
-    for sub in test.get('datasets', [test]):
-        sub.ann_file = pkl
-    ds = _build(test)
-    assert len(ds) == (10 if task == 'eap3d' else 1)
-    _check_item(ds[0], task, 'nturgb+d', (2, 100, 25, 3))
+    for task in ('ar3d', 'eap3d'):
+        train = cfg.train_dataloader.dataset.datasets[task]
+        test = cfg.test_dataloader.dataset.datasets[task]
+        tests = test.get('datasets', [test])
+        # Both NTU tasks on one benchmark: no test clip is trained on.
+        assert train.ann_file == ann_file and train.split == (
+            f'{benchmark}_train')
+        assert {sub.ann_file for sub in tests} == {ann_file}
+        assert {sub.split for sub in tests} == {f'{benchmark}_val'}
+        # The clip of split k has label k and 1 + k % 2 persons.
+        k = splits.index(f'{benchmark}_train')
+        item = _build(train)[0]
+        _check_item(item, task, 'nturgb+d', (1 + k % 2, 100, 25, 3))
+        assert item['data_samples'].gt_label.item() == k
+        k = splits.index(f'{benchmark}_val')
+        ds = _build(test)
+        assert len(ds) == (10 if task == 'eap3d' else 1)
+        _check_item(ds[0], task, 'nturgb+d', (1 + k % 2, 100, 25, 3))
+        assert ds[0]['data_samples'].gt_label.item() == k
+        assert ds[0]['data_samples'].label_set == ann_file.split('/')[-1][:-7]
+
+
+def test_finetune_settings_follow_their_joint_config():
+    """Each fine-tune variant trains its task on the joint variant's data
+    and starts from that variant's checkpoint."""
+    variants = sorted(glob.glob(osp.join(CONFIGS, 'ups', 'finetune',
+                                         'ups_finetune_*_*_*.py')))
+    assert len(variants) == 8
+    for path in variants:
+        name = osp.basename(path)[len('ups_finetune_'):-3]
+        task, setting = name.split('_', 1)
+        joint = load(osp.join(CONFIGS, 'ups', f'ups_all_{setting}.py'))
+        cfg = load(path)
+        assert cfg.load_from == f'work_dirs/ups_all_{setting}/iter_60000.pth'
+        assert tuple(cfg.model.tasks) == tuple(joint.model.tasks)
+        assert cfg.model.vocabulary.label_sets == (
+            joint.model.vocabulary.label_sets)
+        assert list(cfg.train_dataloader.dataset.datasets) == [task]
+        assert cfg.train_dataloader.dataset.datasets[task] == (
+            joint.train_dataloader.dataset.datasets[task])
+        assert cfg.test_dataloader.dataset.datasets[task] == (
+            joint.test_dataloader.dataset.datasets[task])
 
 
 def test_kinetics_openpose_pipeline(tmp_path):
@@ -156,7 +225,6 @@ def test_h36m_pipeline(config, tmp_path):
     # CPN-style detections: the converter's (N, 17, 3) rows.
     npz = np.load(osp.join(root, 'annotation_body3d/fps10/h36m_train.npz'))
     det = osp.join(root, 'joint_2d_det_files', 'cpn_train.npy')
-    import os
     os.makedirs(osp.dirname(det))
     np.save(det, npz['part'].astype(np.float32))
     cfg = load(osp.join(CONFIGS, 'ups', config))

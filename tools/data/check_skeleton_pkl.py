@@ -13,7 +13,7 @@ Kinetics-400 form (joints in one file per clip) is checked with
 
 Examples::
 
-    python tools/data/check_skeleton_pkl.py data/ntu/ntu60_3d.pkl
+    python tools/data/check_skeleton_pkl.py data/skeleton/ntu60_3d.pkl
     python tools/data/check_skeleton_pkl.py data/skeleton/k400_2d.pkl \
         --skeleton-dir data/skeleton/kpfiles --limit 1000
 """

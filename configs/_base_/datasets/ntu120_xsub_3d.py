@@ -1,6 +1,7 @@
 # NTU RGB+D 120, xsub benchmark: 3D action recognition (task 'ar3d').
-# Annotations: data/ntu/ntu120_3d.pkl from tools/data/ntu_skeleton_to_pkl.py
-# (data/README.md, section "NTU RGB+D"), splits xsub_train / xsub_val;
+# Annotations: data/skeleton/ntu120_3d.pkl: MMAction2's pre-built
+# file as downloaded, or the output of tools/data/ntu_skeleton_to_pkl.py
+# (data/README.md, section "NTU RGB+D"); splits xsub_train / xsub_val;
 # Kinect 3D joints (layout 'nturgb+d'), labels of label set 'ntu120'.
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
@@ -11,7 +12,7 @@
 #   ntu120_xsub_3d_metric   metric config(s) of the task, for MultiTaskMetric
 # Use them as tasks = dict(ar3d={{_base_.ntu120_xsub_3d}}) in an experiment config.
 
-ntu120_xsub_3d_ann_file = 'data/ntu/ntu120_3d.pkl'
+ntu120_xsub_3d_ann_file = 'data/skeleton/ntu120_3d.pkl'
 ntu120_xsub_3d_clip_len = 100
 ntu120_xsub_3d_pack = dict(type='mmups.PackUPSInputs')
 

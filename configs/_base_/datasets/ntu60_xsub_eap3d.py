@@ -1,6 +1,7 @@
 # NTU RGB+D 60, xsub benchmark: 3D early action prediction (task 'eap3d').
-# Annotations: data/ntu/ntu60_3d.pkl from tools/data/ntu_skeleton_to_pkl.py
-# (data/README.md, section "NTU RGB+D"), splits xsub_train / xsub_val;
+# Annotations: data/skeleton/ntu60_3d.pkl: MMAction2's pre-built
+# file as downloaded, or the output of tools/data/ntu_skeleton_to_pkl.py
+# (data/README.md, section "NTU RGB+D"); splits xsub_train / xsub_val;
 # Kinect 3D joints (layout 'nturgb+d'), labels of label set 'ntu60'.
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
@@ -15,7 +16,7 @@
 # per ratio (ConcatDataset of one dataset per ratio), so that
 # EarlyPredictionMetric reports accuracy per observation ratio.
 
-ntu60_xsub_eap3d_ann_file = 'data/ntu/ntu60_3d.pkl'
+ntu60_xsub_eap3d_ann_file = 'data/skeleton/ntu60_3d.pkl'
 ntu60_xsub_eap3d_clip_len = 100
 ntu60_xsub_eap3d_ratios = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 ntu60_xsub_eap3d_pack = dict(type='mmups.PackUPSInputs')
