@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from mmups.registry import DATASETS
 from mmups.tasks import task_kind
+from mmups.utils import release_free_memory
 
 
 @DATASETS.register_module()
@@ -67,6 +68,8 @@ class MultiTaskDataset(Dataset):
             task_kind(task)  # raises ValueError for unknown task names
             if isinstance(dataset, dict):
                 dataset = DATASETS.build(dataset)
+                # Loading left freed per-clip objects between live ones.
+                release_free_memory()
             if not (hasattr(dataset, '__len__')
                     and hasattr(dataset, '__getitem__')):
                 raise TypeError(

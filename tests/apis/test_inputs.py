@@ -11,7 +11,8 @@ import pytest
 from mmups.apis.inputs import (SkeletonFileNotFoundError, SkeletonInput,
                                SkeletonInputError, infer_input_layout,
                                load_skeletons)
-from mmups.testing.ntu_skeleton import write_skeleton
+from mmups.testing.ntu_skeleton import (frames_of, standing_body,
+                                        write_skeleton)
 
 
 def _pose(shape, seed: int = 0) -> np.ndarray:
@@ -360,23 +361,22 @@ def test_non_numeric_array():
 # NTU RGB+D .skeleton
 # --------------------------------------------------------------------------
 def test_ntu_skeleton(tmp_path):
-    a = [_pose((25, 3), seed=t) + [0, 0, 2] for t in range(6)]
-    b = [_pose((25, 3), seed=10 + t) + [1, 0, 3] for t in range(6)]
-    frames = [[('100', a[t])] + ([('200', b[t])] if 1 <= t <= 4 else [])
-              for t in range(6)]
+    # Two actors at once; the one that moves more comes first.
+    a = standing_body(20, (0, 0, 2), sway=0.3)
+    b = standing_body(14, (1, 0, 3), sway=0.05, seed=1)
+    frames = frames_of(20, [('200', 3, b), ('100', 0, a)])
     path = str(tmp_path / 'S001C001P001R001A005.skeleton')
     write_skeleton(path, frames)
 
     [sample] = load_skeletons(path)
     assert sample.layout == 'nturgb+d' and sample.label == 4
     assert sample.name == 'S001C001P001R001A005'
-    assert sample.keypoint.shape == (2, 6, 25, 3)
-    np.testing.assert_allclose(sample.keypoint[0], np.stack(a), atol=1e-6)
-    np.testing.assert_allclose(sample.keypoint[1, 1:5], np.stack(b[1:5]),
-                               atol=1e-6)
-    assert not sample.keypoint[1, 0].any()  # absent: zeros, not trimmed
+    assert sample.keypoint.shape == (2, 20, 25, 3)
+    np.testing.assert_allclose(sample.keypoint[0], a, atol=1e-6)
+    np.testing.assert_allclose(sample.keypoint[1, 3:17], b, atol=1e-6)
+    assert not sample.keypoint[1, :3].any()  # absent: zeros, not trimmed
 
-    assert load_skeletons(path, max_persons=1)[0].keypoint.shape == (1, 6,
+    assert load_skeletons(path, max_persons=1)[0].keypoint.shape == (1, 20,
                                                                      25, 3)
     other = str(tmp_path / 'recording.skeleton')  # not an NTU sample name
     write_skeleton(other, frames)

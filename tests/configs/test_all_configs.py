@@ -208,14 +208,35 @@ def test_finetune_settings_follow_their_joint_config():
             joint.test_dataloader.dataset.datasets[task])
 
 
-def test_kinetics_openpose_pipeline(tmp_path):
+def test_kinetics_openpose_pipeline(tmp_path, monkeypatch):
+    """The converter's --skeleton-dir layout: the joints of each clip in a
+    file of its own, where the config looks for them."""
+    monkeypatch.chdir(tmp_path)
     cfg = load(osp.join(CONFIGS, 'ups', 'ups_separate_ar2d.py'))
-    pkl = _action_pkl(tmp_path / 'k400.pkl', ['train', 'val'], 'k400')
     train = cfg.train_dataloader.dataset.datasets.ar2d
-    train.ann_file = pkl
+    pkl = _action_pkl(tmp_path / 'k400.pkl', ['train', 'val'], 'k400')
+    with open(pkl, 'rb') as f:
+        data = pickle.load(f)
+    clip_dir = train.data_prefix.skeleton
+    os.makedirs(clip_dir)
+    joints = {}
+    for anno in data['annotations']:
+        joints[anno['frame_dir']] = {k: anno.pop(k) for k in (
+            'keypoint', 'keypoint_score')}
+        with open(osp.join(clip_dir, anno['frame_dir'] + '.pkl'), 'wb') as f:
+            pickle.dump(joints[anno['frame_dir']], f)
+    with open(train.ann_file, 'wb') as f:
+        pickle.dump(data, f)
     item = _build(train)[0]
     _check_item(item, 'ar2d', 'openpose', (2, 100, 18, 2))
     assert item['data_samples'].label_set == 'kinetics400'
+    # Every sampled frame is a frame of the clip's file, its pixels of the
+    # 340 x 256 frames mapped to [-1, 1].
+    source = joints['clip0']['keypoint'] / np.array([340, 256]) * 2 - 1
+    inputs = np.asarray(item['inputs'])
+    for t in range(inputs.shape[1]):
+        error = np.abs(source - inputs[:, t:t + 1]).max(axis=(0, 2, 3))
+        assert error.min() < 1e-5, t
 
 
 @pytest.mark.parametrize('config', ['ups_all.py', 'ups_separate_pe3d.py'])

@@ -75,3 +75,41 @@ def test_freed_temporaries_leave_the_process():
 
     assert grown(False) > 16 << 20  # the scenario does fragment the heap
     assert grown(True) < 4 << 20
+
+
+# Many small blocks (below any mmap threshold) with one kept after each 64,
+# then the others freed: prints the resident memory grown before and after
+# release_free_memory, in bytes.
+SMALL_BLOCKS = r'''
+import ctypes, ctypes.util, importlib.util, sys
+spec = importlib.util.spec_from_file_location('memory', sys.argv[1])
+memory = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(memory)
+libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def resident():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * 4096
+before, kept, freed = resident(), [], []
+for k in range(64 * 1024):
+    block = libc.malloc(4000)
+    ctypes.memset(block, 1, 4000)
+    (kept if k % 64 == 0 else freed).append(block)
+for block in freed:
+    libc.free(block)
+grown = resident() - before
+memory.release_free_memory()
+print(grown, resident() - before)
+'''
+
+
+@needs_glibc
+def test_release_free_memory_returns_the_holes_of_the_heap():
+    """256 MB of small blocks, 1 in 64 kept: freeing the rest leaves the
+    heap resident (it cannot shrink past the kept blocks) until trimmed."""
+    out = subprocess.run([sys.executable, '-c', SMALL_BLOCKS, MEMORY_PY],
+                         check=True, capture_output=True, text=True).stdout
+    grown, after = (int(v) for v in out.split()[-2:])
+    assert grown > 200 << 20  # the freed blocks stayed resident
+    assert after < 32 << 20  # trimmed: the kept 4 MB and the heap's pages

@@ -15,13 +15,18 @@ frames OpenPose ran on (``--keep-normalized`` keeps [0, 1] with
 ``img_shape`` (1, 1)). Per frame the ``--max-persons`` skeletons with the
 highest mean score are kept. Details: :mod:`mmups.datasets.converters.
 kinetics_skeleton`. The class names (line k = label k) are written to
-``--label-map``.
+``--label-map``. With ``--skeleton-dir DIR`` each clip's ``keypoint`` and
+``keypoint_score`` go to ``DIR/<video_id>.pkl`` instead, and the output pkl
+keeps the rest (MMAction2's layout of its Kinetics-400 HRNet skeletons, read
+one clip at a time): the configs read this layout, because the whole release
+in one pkl costs about 31 GB of memory in every training process.
 
 Example::
 
     python tools/data/kinetics_skeleton_to_pkl.py \\
         data/kinetics400/kinetics-skeleton \\
         data/kinetics400/k400_openpose18_2d.pkl \\
+        --skeleton-dir data/kinetics400/kpfiles_openpose18 \\
         --label-map data/label_maps/kinetics400_openpose18.txt
 """
 import argparse
@@ -53,6 +58,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(default: 256 340, the size OpenPose ran on)')
     parser.add_argument('--label-map',
                         help='write the class names here (line k = label k)')
+    parser.add_argument('--skeleton-dir',
+                        help='write the joints of each clip to '
+                        'SKELETON_DIR/<video_id>.pkl (read one clip at a '
+                        'time) instead of into the output pkl')
     parser.add_argument('--limit', type=int,
                         help='convert at most this many clips per split')
     add_progress_option(parser)
@@ -70,6 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         keep_normalized=args.keep_normalized,
         img_shape=tuple(args.img_shape),
         label_map=args.label_map,
+        skeleton_dir=args.skeleton_dir,
         limit=args.limit,
         show_progress=not args.no_progress)
     if result is None:

@@ -10,14 +10,18 @@ The output is what MMAction2's ``PoseDataset`` reads::
                            keypoint=float32 (M, T, 25, 3),  # metres
                            total_frames=T), ...])
 
-Which bodies are kept when the Kinect reports several is described in
-:mod:`mmups.datasets.converters.ntu`. Clips without any body are left out
-and listed in ``<out without .pkl>.missing.txt``.
+Which bodies are kept when the Kinect reports several (noise filtered by
+length and spread, the rest ranked by motion, bodies of one actor under
+several bodyIDs merged) is described in
+:mod:`mmups.datasets.formats.ntu_skeleton`; ``--min-body-frames``,
+``--max-width-ratio``, ``--flat-fraction`` and ``--merge-overlap`` set its
+thresholds. Clips without any body are left out and listed in
+``<out without .pkl>.missing.txt``.
 
 Example::
 
     python tools/data/ntu_skeleton_to_pkl.py data/ntu/nturgb+d_skeletons \\
-        data/ntu/ntu60_3d.pkl --num-classes 60 \\
+        data/skeleton/ntu60_3d.pkl --num-classes 60 \\
         --missing-list data/ntu/ntu60_missing_skeletons.txt --nproc 8
 """
 import argparse
@@ -27,6 +31,20 @@ from typing import List, Optional
 from mmups.datasets.converters.common import (
     add_progress_option, print_split_summary, run_conversion)
 from mmups.datasets.converters.ntu import convert_ntu
+from mmups.datasets.formats.ntu_skeleton import DEFAULT_BODY_RULES, BodyRules
+
+#: (option, BodyRules field, type, help) of the body rule's thresholds.
+_RULE_OPTIONS = (
+    ('--min-body-frames', 'min_frames', int,
+     'drop bodies seen in fewer frames'),
+    ('--max-width-ratio', 'max_width_ratio', float,
+     'a body is flat in a frame where its x-span exceeds this times its '
+     'y-span'),
+    ('--flat-fraction', 'flat_fraction', float,
+     'drop bodies flat in at least this fraction of their frames'),
+    ('--merge-overlap', 'merge_overlap', int,
+     'frames two bodies may share and still be merged into one actor'),
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -36,13 +54,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'skeleton annotation pkl.')
     parser.add_argument('skeleton_dir',
                         help='folder of SsssCcccPpppRrrrAaaa.skeleton files')
-    parser.add_argument('out', help='output pkl, e.g. data/ntu/ntu60_3d.pkl')
+    parser.add_argument('out',
+                        help='output pkl, e.g. data/skeleton/ntu60_3d.pkl')
     parser.add_argument('--num-classes', type=int, choices=(60, 120),
                         default=60,
                         help='60: keep A001-A060, splits xsub / xview; '
                         '120: keep all, splits xsub / xset (default: 60)')
     parser.add_argument('--max-persons', type=int, default=2,
-                        help='bodies kept per clip (default: 2)')
+                        help='actors kept per clip (default: 2)')
+    for option, name, kind, text in _RULE_OPTIONS:
+        default = getattr(DEFAULT_BODY_RULES, name)
+        parser.add_argument(option, dest=name, type=kind, default=default,
+                            help=f'{text} (default: {default})')
     parser.add_argument('--missing-list',
                         help='text file of sample names to skip, one a line '
                         '(e.g. the official list of samples with missing '
@@ -53,7 +76,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--nproc', type=int, default=1,
                         help='worker processes (default: 1)')
     add_progress_option(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.rules = BodyRules(
+            **{name: getattr(args, name)
+               for _, name, _, _ in _RULE_OPTIONS})
+    except ValueError as e:  # a usage error, not a traceback
+        parser.error(str(e))
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -65,6 +95,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.out,
         num_classes=args.num_classes,
         max_persons=args.max_persons,
+        rules=args.rules,
         missing_list=args.missing_list,
         skip_bad=args.skip_bad,
         nproc=args.nproc,

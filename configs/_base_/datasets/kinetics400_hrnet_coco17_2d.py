@@ -26,6 +26,15 @@
 kinetics400_hrnet_coco17_2d_ann_file = 'data/skeleton/k400_2d.pkl'
 kinetics400_hrnet_coco17_2d_clip_len = 100
 kinetics400_hrnet_coco17_2d_pack = dict(type='mmups.PackUPSInputs')
+# The compressed joints expanded to at most 2 persons per frame (the paper
+# setting; in a frame with more, those of the highest total score), pixels
+# mapped to [-1, 1], and the joints without a score (empty person slots)
+# put at the centre, 0, rather than at the corner (-1, -1).
+kinetics400_hrnet_coco17_2d_decode = [
+    dict(type='DecompressPose', squeeze=True, max_person=2),
+    dict(type='PreNormalize2D'),
+    dict(type='mmups.ZeroMissingJoints'),
+]
 
 kinetics400_hrnet_coco17_2d_train = dict(
     type='PoseDataset',
@@ -34,8 +43,7 @@ kinetics400_hrnet_coco17_2d_train = dict(
     split='train',
     data_prefix=dict(skeleton='data/skeleton/kpfiles'),
     pipeline=[
-        dict(type='DecompressPose', squeeze=True),
-        dict(type='PreNormalize2D'),
+        *kinetics400_hrnet_coco17_2d_decode,
         dict(type='UniformSampleFrames',
              clip_len=kinetics400_hrnet_coco17_2d_clip_len),
         dict(type='PoseDecode'),
@@ -50,8 +58,7 @@ kinetics400_hrnet_coco17_2d_test = dict(
     data_prefix=dict(skeleton='data/skeleton/kpfiles'),
     test_mode=True,
     pipeline=[
-        dict(type='DecompressPose', squeeze=True),
-        dict(type='PreNormalize2D'),
+        *kinetics400_hrnet_coco17_2d_decode,
         dict(type='UniformSampleFrames',
              clip_len=kinetics400_hrnet_coco17_2d_clip_len,
              num_clips=1,

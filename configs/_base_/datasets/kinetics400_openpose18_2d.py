@@ -1,10 +1,14 @@
 # Kinetics-400 skeletons of ST-GCN's release (OpenPose, 18 joints, layout
 # 'openpose'): 2D action recognition (task 'ar2d'), label set 'kinetics400'
 # (data/label_maps/kinetics400_openpose18.txt, the release's class list).
-# Annotations: data/kinetics400/k400_openpose18_2d.pkl from
-# tools/data/kinetics_skeleton_to_pkl.py (data/README.md, section "ST-GCN's
-# Kinetics-skeleton (OpenPose, 18 joints)"), splits train / val, pixel
-# coordinates with img_shape, which PreNormalize2D maps to [-1, 1].
+# Annotations: data/kinetics400/k400_openpose18_2d.pkl with each clip's
+# joints in data/kinetics400/kpfiles_openpose18/<clip>.pkl, from
+# tools/data/kinetics_skeleton_to_pkl.py --skeleton-dir (data/README.md,
+# section "ST-GCN's Kinetics-skeleton (OpenPose, 18 joints)"), splits
+# train / val, pixel coordinates with img_shape, which PreNormalize2D maps to
+# [-1, 1]. One file per clip, read when the clip is: the joints of the whole
+# release in the annotation pkl would hold about 31 GB in every training
+# process (tools/analysis/dataset_memory.py).
 # Names defined here follow the scheme of every file in this folder,
 # <setting>_<part>, unique across files so that an experiment config can
 # merge several of them:
@@ -15,16 +19,27 @@
 # Use them as tasks = dict(ar2d={{_base_.kinetics400_openpose18_2d}}) in an experiment config.
 
 kinetics400_openpose18_2d_ann_file = 'data/kinetics400/k400_openpose18_2d.pkl'
+kinetics400_openpose18_2d_skeleton_dir = 'data/kinetics400/kpfiles_openpose18'
 kinetics400_openpose18_2d_clip_len = 100
 kinetics400_openpose18_2d_pack = dict(type='mmups.PackUPSInputs')
+# Pixels to [-1, 1]; then the joints OpenPose did not detect ((0, 0) px with
+# score 0, which PreNormalize2D would turn into the corner (-1, -1)) go to
+# the centre, 0. Persons: at most 2 per frame (the paper setting), the
+# converter's --max-persons default, best mean score first; the pipeline
+# does not cut further.
+kinetics400_openpose18_2d_normalize = [
+    dict(type='PreNormalize2D'),
+    dict(type='mmups.ZeroMissingJoints'),
+]
 
 kinetics400_openpose18_2d_train = dict(
     type='PoseDataset',
     _scope_='mmaction',
     ann_file=kinetics400_openpose18_2d_ann_file,
     split='train',
+    data_prefix=dict(skeleton=kinetics400_openpose18_2d_skeleton_dir),
     pipeline=[
-        dict(type='PreNormalize2D'),
+        *kinetics400_openpose18_2d_normalize,
         dict(type='UniformSampleFrames',
              clip_len=kinetics400_openpose18_2d_clip_len),
         dict(type='PoseDecode'),
@@ -36,9 +51,10 @@ kinetics400_openpose18_2d_test = dict(
     _scope_='mmaction',
     ann_file=kinetics400_openpose18_2d_ann_file,
     split='val',
+    data_prefix=dict(skeleton=kinetics400_openpose18_2d_skeleton_dir),
     test_mode=True,
     pipeline=[
-        dict(type='PreNormalize2D'),
+        *kinetics400_openpose18_2d_normalize,
         dict(type='UniformSampleFrames',
              clip_len=kinetics400_openpose18_2d_clip_len,
              num_clips=1,

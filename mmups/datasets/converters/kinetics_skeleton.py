@@ -38,6 +38,7 @@ def convert_kinetics_skeleton(root: Optional[str],
                               keep_normalized: bool = False,
                               img_shape: Tuple[int, int] = RELEASE_IMG_SHAPE,
                               label_map: Optional[str] = None,
+                              skeleton_dir: Optional[str] = None,
                               limit: Optional[int] = None,
                               show_progress: bool = True
                               ) -> KineticsConversionResult:
@@ -55,6 +56,12 @@ def convert_kinetics_skeleton(root: Optional[str],
         img_shape: (H, W) the normalised coordinates are scaled to.
         label_map: where to write the class names (line k = label k, from
             the label index); None writes none.
+        skeleton_dir: write each clip's ``keypoint`` and ``keypoint_score``
+            to ``<skeleton_dir>/<clip>.pkl`` and keep ``out`` to the clips'
+            metadata, the layout of MMAction2's Kinetics-400 HRNet release
+            that ``PoseDataset(data_prefix=dict(skeleton=skeleton_dir))``
+            reads one clip at a time: the whole release in one pkl is about
+            31 GB in every training process (``data/README.md``).
         limit: convert at most this many clips per part (quick tests).
         show_progress: show mmengine's progress bar.
     """
@@ -101,15 +108,16 @@ def convert_kinetics_skeleton(root: Optional[str],
                 raise ConversionError(
                     path, f'label_index {clip["label"]} differs from '
                     f'{label} in {index_file}')
-            annotations.append(
-                dict(
-                    frame_dir=vid,
-                    label=int(label),
-                    keypoint=clip['keypoint'],
-                    keypoint_score=clip['keypoint_score'],
-                    total_frames=int(clip['keypoint'].shape[1]),
-                    img_shape=shape,
-                    original_shape=shape))
+            joints = dict(keypoint=clip['keypoint'],
+                          keypoint_score=clip['keypoint_score'])
+            anno = dict(frame_dir=vid, label=int(label),
+                        total_frames=int(clip['keypoint'].shape[1]),
+                        img_shape=shape, original_shape=shape)
+            if skeleton_dir is None:
+                anno.update(joints)
+            else:
+                dump_pickle(joints, osp.join(skeleton_dir, f'{vid}.pkl'))
+            annotations.append(anno)
             split[part].append(vid)
     dump_pickle(dict(split=split, annotations=annotations), out)
     if label_map is not None and names:

@@ -13,7 +13,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mmups.datasets.formats.ntu_skeleton import (SKELETON_SUFFIX,
+from mmups.datasets.formats.ntu_skeleton import (DEFAULT_BODY_RULES,
+                                                 SKELETON_SUFFIX, BodyRules,
                                                  parse_sample_name,
                                                  read_skeleton_file,
                                                  select_bodies)
@@ -77,17 +78,18 @@ class NtuConversionResult:
 _Error = Tuple[str, str, Optional[int]]  # (path, reason, line)
 
 
-def _convert_file(task: Tuple[str, int]
+def _convert_file(task: Tuple[str, int, BodyRules]
                   ) -> Tuple[str, Optional[np.ndarray], Optional[_Error]]:
-    """Worker: (path, max_persons) -> (name, keypoint or None, error)."""
-    path, max_persons = task
+    """Worker: (path, max_persons, rules) -> (name, keypoint or None,
+    error)."""
+    path, max_persons, rules = task
     name = osp.basename(path)[:-len(SKELETON_SUFFIX)]
     try:
         seq = read_skeleton_file(path)
     except ConversionError as e:
         # The parts, not the exception: it must cross process boundaries.
         return name, None, (e.path, e.reason, e.line)
-    return name, select_bodies(seq, max_persons), None
+    return name, select_bodies(seq, max_persons, rules), None
 
 
 def list_skeleton_files(skeleton_dir: str) -> List[str]:
@@ -103,6 +105,7 @@ def convert_ntu(skeleton_dir: str,
                 out: str,
                 num_classes: int = 60,
                 max_persons: int = 2,
+                rules: BodyRules = DEFAULT_BODY_RULES,
                 missing_list: Optional[str] = None,
                 skip_bad: bool = False,
                 nproc: int = 1,
@@ -114,7 +117,8 @@ def convert_ntu(skeleton_dir: str,
         out: the pkl to write.
         num_classes: 60 keeps A001-A060 and writes xsub / xview splits; 120
             keeps every action and writes xsub / xset splits.
-        max_persons: bodies kept per clip.
+        max_persons: actors kept per clip.
+        rules: thresholds of the rule that filters and merges the bodies.
         missing_list: text file of sample names to skip (e.g. the official
             list of samples with missing skeletons).
         skip_bad: log malformed files and go on instead of failing.
@@ -140,7 +144,7 @@ def convert_ntu(skeleton_dir: str,
         if name in listed:
             skipped_listed.append(name)
             continue
-        tasks.append((path, max_persons))
+        tasks.append((path, max_persons, rules))
 
     annotations: List[Dict] = []
     missing: List[str] = []

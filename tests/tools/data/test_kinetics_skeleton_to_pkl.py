@@ -134,6 +134,58 @@ def test_release_to_pkl(tmp_path, load_tool, capsys):
     assert 'layout: openpose' in capsys.readouterr().out
 
 
+def test_skeleton_dir_keeps_the_joints_out_of_the_annotations(
+        tmp_path, load_tool):
+    """--skeleton-dir: each clip's joints in <dir>/<clip>.pkl, read back by
+    MMAction2's PoseDataset as the configs do, equal to the single pkl's."""
+    from mmaction.datasets import PoseDataset
+    root = str(tmp_path / 'kinetics-skeleton')
+    make_release(root)
+    tool = load_tool('kinetics_skeleton_to_pkl')
+    single, split = tmp_path / 'single.pkl', tmp_path / 'split.pkl'
+    clips = tmp_path / 'kpfiles'
+    assert tool.main([root, str(single), '--no-progress']) == 0
+    assert tool.main([root, str(split), '--no-progress', '--skeleton-dir',
+                      str(clips)]) == 0
+    whole = {a['frame_dir']: a for a in load(single)['annotations']}
+    meta = load(split)
+    assert meta['split'] == load(single)['split']
+    assert sorted(os.listdir(clips)) == [f'{c}.pkl' for c in sorted(whole)]
+    for anno in meta['annotations']:
+        assert 'keypoint' not in anno and 'keypoint_score' not in anno
+        joints = load(clips / f"{anno['frame_dir']}.pkl")
+        assert set(joints) == {'keypoint', 'keypoint_score'}
+        assert anno == {k: v for k, v in whole[anno['frame_dir']].items()
+                        if k not in joints}
+    dataset = PoseDataset(str(split), pipeline=[], split='train',
+                          data_prefix=dict(skeleton=str(clips)))
+    for k in range(len(dataset)):
+        info = dataset.get_data_info(k)
+        np.testing.assert_array_equal(
+            info['keypoint'], whole[info['frame_dir']]['keypoint'])
+        np.testing.assert_array_equal(
+            info['keypoint_score'], whole[info['frame_dir']]['keypoint_score'])
+
+
+def test_undetected_joints_keep_score_zero(tmp_path):
+    # The release writes a joint OpenPose missed as (0, 0) with score 0,
+    # which ZeroMissingJoints finds by its score after PreNormalize2D.
+    xy, score = person(np.random.default_rng(3), 0.5, 0.8)
+    xy[[4, 7]], score[[4, 7]] = 0, 0  # wrists
+    path = tmp_path / 'clip.json'
+    path.write_text(json.dumps(dict(
+        data=[dict(frame_index=1, skeleton=[skeleton(xy, score)]),
+              dict(frame_index=2, skeleton=[])],
+        label='abseiling', label_index=0)))
+    clip = read_kinetics_json(str(path))
+    kp, sc = clip['keypoint'], clip['keypoint_score']
+    assert kp.shape == (1, 2, 18, 2)
+    assert (sc[0, 0, [4, 7]] == 0).all() and (kp[0, 0, [4, 7]] == 0).all()
+    assert (sc[0, 0] > 0).sum() == 16 and (kp[0, 0] > 0).all(axis=1).sum() \
+        == 16
+    assert not sc[0, 1].any() and not kp[0, 1].any()  # no one in frame 2
+
+
 def test_malformed_json(tmp_path, load_tool, capsys):
     root = str(tmp_path / 'release')
     make_release(root)

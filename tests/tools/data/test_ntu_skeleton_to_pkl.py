@@ -7,10 +7,11 @@ import pytest
 
 from mmups.datasets.formats import ConversionError
 from mmups.datasets.converters.ntu import convert_ntu, ntu_splits
-from mmups.datasets.formats.ntu_skeleton import (parse_sample_name,
-                                                 read_skeleton_file,
-                                                 select_bodies)
-from mmups.testing.ntu_skeleton import write_skeleton
+from mmups.datasets.formats.ntu_skeleton import (BodyRules,
+                                                 parse_sample_name,
+                                                 read_skeleton_file)
+from mmups.testing.ntu_skeleton import (flat_object, frames_of,
+                                        standing_body, write_skeleton)
 
 
 def real_clip(path: str) -> np.ndarray:
@@ -38,9 +39,12 @@ def test_real_clip(shared_path, tmp_path, load_tool, capsys):
     src = tmp_path / 'skeletons'
     src.mkdir()
     train_name, val_name = 'S001C002P001R001A005', 'S002C001P003R002A005'
-    for name in (train_name, val_name):
-        write_skeleton(str(src / f'{name}.skeleton'),
-                       [[('72057594037931101', xyz)] for xyz in body])
+    write_skeleton(str(src / f'{train_name}.skeleton'),
+                   [[('72057594037931101', xyz)] for xyz in body])
+    # the Kinect re-identifies the actor at frame 36: still one person
+    write_skeleton(str(src / f'{val_name}.skeleton'),
+                   [[(str(72057594037931101 + (t >= 36)), xyz)]
+                    for t, xyz in enumerate(body)])
     out = tmp_path / 'out' / 'ntu60_3d.pkl'
 
     tool = load_tool('ntu_skeleton_to_pkl')
@@ -74,45 +78,57 @@ def test_real_clip(shared_path, tmp_path, load_tool, capsys):
     assert 'layout: nturgb+d' in capsys.readouterr().out
 
 
-def test_two_bodies_are_tracked_by_id(tmp_path):
-    a = [pose((0, 0, 3), seed=t) for t in range(10)]
-    b = [pose((1, 0, 3.5), seed=20 + t) for t in range(10)]
-    noise = pose((-1, 0.5, 2), scale=0.05, seed=99)  # small, one frame
-    frames = []
-    for t in range(10):
-        bodies = [('111', a[t])]
-        if 3 <= t <= 7:
-            # the second actor is listed first in some frames: slots must
-            # follow bodyIDs, not the order within a frame
-            bodies.insert(0 if t % 2 else 1, ('222', b[t]))
-        if t == 5:
-            bodies.append(('333', noise))
-        frames.append(bodies)
-    path = str(tmp_path / 'S001C001P001R001A050.skeleton')
-    write_skeleton(path, frames)
+def test_noise_is_dropped_and_id_switches_merged(tmp_path, load_tool,
+                                                 capsys):
+    # An actor re-identified at frame 30, a second actor, a wide object and
+    # a flicker of 5 frames, all through the tool.
+    lively = standing_body(60, sway=0.3)
+    calm = standing_body(50, (1, 0, 3.5), sway=0.05, seed=1)
+    flicker = standing_body(5, (-1, 0, 3), sway=0.5, seed=2)
+    src = tmp_path / 'src'
+    src.mkdir()
+    write_skeleton(str(src / 'S001C001P001R001A050.skeleton'), frames_of(
+        60, [('7', 0, flat_object(60)), ('1', 0, lively[:30]),
+             ('2', 30, lively[30:]), ('3', 10, calm),
+             ('4', 20, flicker)]))
+    out = str(tmp_path / 'o.pkl')
+    tool = load_tool('ntu_skeleton_to_pkl')
 
-    seq = read_skeleton_file(path)
-    assert seq.num_frames == 10 and [len(f) for f in seq.bodies] == [
-        1, 1, 1, 2, 2, 3, 2, 2, 1, 1
-    ]
-    kp = select_bodies(seq, max_persons=2)
-    assert kp.shape == (2, 10, 25, 3)
-    np.testing.assert_allclose(kp[0], np.stack(a), atol=1e-6)
-    np.testing.assert_allclose(kp[1, 3:8], np.stack(b[3:8]), atol=1e-6)
-    assert not kp[1, :3].any() and not kp[1, 8:].any()  # absent: zeros
+    def convert(*options: str) -> np.ndarray:
+        assert tool.main([str(src), out, '--no-progress', *options]) == 0
+        with open(out, 'rb') as f:
+            [anno] = pickle.load(f)['annotations']
+        assert anno['label'] == 49 and anno['total_frames'] == 60
+        return anno['keypoint']
 
-    three = select_bodies(seq, max_persons=3)
-    assert three.shape[0] == 3
-    assert np.flatnonzero(three[2].any(axis=(1, 2))).tolist() == [5]
-    assert select_bodies(seq, max_persons=1).shape == (1, 10, 25, 3)
+    kp = convert()
+    assert kp.shape == (2, 60, 25, 3) and kp.dtype == np.float32
+    np.testing.assert_allclose(kp[0], lively, atol=1e-6)  # one person
+    np.testing.assert_allclose(kp[1, 10:], calm, atol=1e-6)
+    assert not kp[1, :10].any()
+    assert convert('--max-persons', '1').shape == (1, 60, 25, 3)
 
-    # the whole converter on the same file: M = 2 persons
-    result = convert_ntu(str(tmp_path), str(tmp_path / 'o.pkl'),
-                         show_progress=False)
-    assert result.num_annotations == 1
-    with open(tmp_path / 'o.pkl', 'rb') as f:
-        anno = pickle.load(f)['annotations'][0]
-    assert anno['keypoint'].shape == (2, 10, 25, 3) and anno['label'] == 49
+    # The options reach the rule: the flicker (which moves most) is kept
+    # with --min-body-frames 5, the object with --flat-fraction above 1.
+    kp = convert('--min-body-frames', '5')
+    np.testing.assert_allclose(kp[0, 20:25], flicker, atol=1e-6)
+    kp = convert('--flat-fraction', '1.5', '--max-persons', '3')
+    np.testing.assert_allclose(kp[2], flat_object(60), atol=1e-6)
+    args = tool.parse_args(['in', 'out.pkl', '--max-width-ratio', '0.5',
+                            '--merge-overlap', '2'])
+    assert args.rules == BodyRules(max_width_ratio=0.5, merge_overlap=2)
+    with pytest.raises(SystemExit):
+        tool.main([str(src), out, '--min-body-frames', '0'])
+    assert 'min_frames must be >= 1' in capsys.readouterr().err
+
+    # MMAction2's PreNormalize3D keeps the frames of person 0: all 60.
+    from mmaction.datasets import PoseDataset
+    from mmaction.datasets.transforms import PreNormalize3D
+    convert()
+    dataset = PoseDataset(out, pipeline=[PreNormalize3D()],
+                          split='xsub_train')
+    assert dataset[0]['total_frames'] == 60
+    assert dataset[0]['keypoint'].shape == (2, 60, 25, 3)
 
 
 def _lines_of(path: str) -> List[str]:
