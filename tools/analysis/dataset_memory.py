@@ -181,7 +181,7 @@ def make_synthetic(cfg, fraction: float) -> Dict[str, float]:
     h36m_cfgs = {}
     for ds in _datasets(cfg):
         ann = ds.get('ann_file')
-        if ds.get('type') == 'Human36mDataset':
+        if 'Human36mDataset' in ds.get('type', ''):
             h36m_cfgs.setdefault(ds['data_root'], {})[ann] = ds
             continue
         if ann in scale:
