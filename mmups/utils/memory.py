@@ -2,12 +2,25 @@
 import ctypes
 import ctypes.util
 import sys
+from typing import Callable, Optional
 
 #: glibc's ``mallopt`` parameter for the mmap threshold (malloc.h).
 _M_MMAP_THRESHOLD = -3
 
 #: Blocks at least this large are mapped and unmapped on their own.
 MMAP_THRESHOLD = 64 * 1024
+
+
+def _glibc_function(name: str) -> Optional[Callable[..., int]]:
+    """A function of glibc's malloc, or None where the C library is not
+    glibc."""
+    if not sys.platform.startswith('linux'):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        return getattr(libc, name)
+    except (OSError, AttributeError):
+        return None
 
 
 def limit_heap_fragmentation(threshold: int = MMAP_THRESHOLD) -> bool:
@@ -30,15 +43,9 @@ def limit_heap_fragmentation(threshold: int = MMAP_THRESHOLD) -> bool:
     Returns:
         bool: whether the setting was applied.
     """
-    if not sys.platform.startswith('linux'):
-        return False
-    name = ctypes.util.find_library('c')
-    try:
-        libc = ctypes.CDLL(name or 'libc.so.6')
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold)))
+    mallopt = _glibc_function('mallopt')
+    return mallopt is not None and bool(
+        mallopt(_M_MMAP_THRESHOLD, int(threshold)))
 
 
 def release_free_memory() -> bool:
@@ -55,12 +62,5 @@ def release_free_memory() -> bool:
     Returns:
         bool: whether glibc released memory (False elsewhere).
     """
-    if not sys.platform.startswith('linux'):
-        return False
-    name = ctypes.util.find_library('c')
-    try:
-        libc = ctypes.CDLL(name or 'libc.so.6')
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return False
-    return bool(trim(0))
+    trim = _glibc_function('malloc_trim')
+    return trim is not None and bool(trim(0))

@@ -14,21 +14,26 @@ MEMORY_PY = osp.join(osp.dirname(__file__), '..', '..', 'mmups', 'utils',
 
 # Large temporaries, each followed by a small block that stays alive (as
 # the evaluator's results between decoding steps); prints how much the
-# resident memory grew, in bytes. Argument: 1 to call
+# resident memory grew, in bytes. Argument 2: 1 to call
 # limit_heap_fragmentation first.
-SCENARIO = r'''
+# Shared by the scenarios: memory.py loaded from its path (argument 1),
+# glibc's malloc and free, and the resident memory in bytes.
+PRELUDE = r'''
 import ctypes, ctypes.util, importlib.util, sys
-if sys.argv[1] == '1':
-    spec = importlib.util.spec_from_file_location('memory', sys.argv[2])
-    memory = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(memory)
-    assert memory.limit_heap_fragmentation()
+spec = importlib.util.spec_from_file_location('memory', sys.argv[1])
+memory = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(memory)
 libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
 def resident():
     with open('/proc/self/statm') as f:
         return int(f.read().split()[1]) * 4096
+'''
+
+SCENARIO = PRELUDE + r'''
+if sys.argv[2] == '1':
+    assert memory.limit_heap_fragmentation()
 # Freeing a mapped block raises glibc's dynamic threshold to its size.
 block = libc.malloc(24 << 20)
 libc.free(block)
@@ -69,7 +74,7 @@ def test_freed_temporaries_leave_the_process():
 
     def grown(apply: bool) -> int:
         out = subprocess.run(
-            [sys.executable, '-c', SCENARIO, str(int(apply)), MEMORY_PY],
+            [sys.executable, '-c', SCENARIO, MEMORY_PY, str(int(apply))],
             check=True, capture_output=True, text=True).stdout
         return int(out.split()[-1])
 
@@ -80,17 +85,7 @@ def test_freed_temporaries_leave_the_process():
 # Many small blocks (below any mmap threshold) with one kept after each 64,
 # then the others freed: prints the resident memory grown before and after
 # release_free_memory, in bytes.
-SMALL_BLOCKS = r'''
-import ctypes, ctypes.util, importlib.util, sys
-spec = importlib.util.spec_from_file_location('memory', sys.argv[1])
-memory = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(memory)
-libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-def resident():
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * 4096
+SMALL_BLOCKS = PRELUDE + r'''
 before, kept, freed = resident(), [], []
 for k in range(64 * 1024):
     block = libc.malloc(4000)
