@@ -139,6 +139,7 @@ _FORMAT_ALIASES = {'skeleton': 'ntu', 'pickle': 'pkl'}
 
 _CSV_REQUIRED = ('frame', 'joint', 'x', 'y')
 _CSV_OPTIONAL = ('z', 'score', 'person')
+_CSV_INDICES = ('frame', 'joint', 'person')
 _JSON_KEYS = ('keypoints', 'keypoint_scores', 'layout', 'img_shape', 'label')
 
 PathLike = Union[str, 'os.PathLike[str]']
@@ -472,11 +473,13 @@ def _resolve_layout(num_joints: int, num_coords: int, source: str,
 def _image_shape(img_shape: Any, source: str) -> Optional[Tuple[int, int]]:
     if img_shape is None:
         return None
-    try:
-        h, w = (int(v) for v in img_shape)
-        valid = h > 0 and w > 0
-    except (TypeError, ValueError):
-        valid = False
+    valid = False
+    if not isinstance(img_shape, (str, bytes)):  # "12" is not (1, 2)
+        try:
+            h, w = (int(v) for v in img_shape)
+            valid = h > 0 and w > 0
+        except (TypeError, ValueError, OverflowError):  # int(inf) overflows
+            pass
     if not valid:
         raise SkeletonInputError(
             source, f'img_shape must be (H, W) > 0, got {img_shape!r}')
@@ -684,10 +687,10 @@ def _annotation_input(anno: Any, index: int, source: str, opts: _Options,
     if label is None or (is_int(label) and label < 0):
         label = None
     name = anno.get('frame_dir', anno.get('filename'))
+    filled = dict(anno, label=0 if label is None else label)
     if name is None:
         name = default_name
-    filled = dict(anno, label=0 if label is None else label)
-    filled.setdefault('frame_dir', name or 'unnamed')
+        filled.setdefault('frame_dir', name or 'unnamed')
     if isinstance(kp, np.ndarray) and kp.ndim == 4:
         filled['total_frames'] = kp.shape[1]  # T is taken from keypoint
     problems = check_annotation(filled, where)
@@ -751,7 +754,7 @@ def _mmpose_instance(inst: Any, where: str, path: str
         score = inst.get('keypoint_scores')
         if score is not None:
             score = np.asarray(score, dtype=np.float64)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise SkeletonInputError(
             path, f'{where}: keypoints / keypoint_scores are not lists of '
             f'numbers ({err})') from err
@@ -839,15 +842,16 @@ def _simple_json_input(data: dict, path: str,
         raise SkeletonInputError(
             path, f'unknown keys {unknown}; the simple JSON format has '
             f'{list(_JSON_KEYS)}')
-    if 'keypoints' not in data:
-        raise SkeletonInputError(path, 'no "keypoints" key')
+    if data.get('keypoints') is None:
+        raise SkeletonInputError(path, 'no "keypoints" key' if 'keypoints'
+                                 not in data else '"keypoints" is null')
     arrays = {}
     for key in ('keypoints', 'keypoint_scores'):
         if data.get(key) is None:
             continue
         try:
             arrays[key] = np.asarray(data[key], dtype=np.float64)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise SkeletonInputError(
                 path, f'{key} is not a regular nested list of numbers '
                 f'({err})') from err
@@ -889,15 +893,14 @@ def _simple_json_input(data: dict, path: str,
 def _csv_value(text: str, column: str, line: int, path: str) -> float:
     """One CSV cell: a 0-based integer index or a float coordinate."""
     try:
-        if column in ('frame', 'joint', 'person'):
+        if column in _CSV_INDICES:
             value = int(text)
             if value < 0:
                 raise ValueError
             return value
         return float(text)
     except ValueError:
-        kind = ('a 0-based integer' if column in ('frame', 'joint', 'person')
-                else 'a number')
+        kind = 'a 0-based integer' if column in _CSV_INDICES else 'a number'
         raise SkeletonInputError(
             path, f'line {line}: {column} must be {kind}, got '
             f'{text.strip()[:40]!r}') from None
@@ -938,12 +941,20 @@ def _read_csv(path: str, opts: _Options) -> List[SkeletonInput]:
         for c, (column, text) in enumerate(zip(columns, row)):
             values[r, c] = _csv_value(text, column, line, path)
     col = {c: values[:, i] for i, c in enumerate(columns)}
+    # (M, T, V) in Python ints: a huge index (1e30) must not wrap in int64.
+    shape = tuple(
+        int(col[c].max()) + 1 if c in col else 1
+        for c in ('person', 'frame', 'joint'))
+    total = shape[0] * shape[1] * shape[2]
+    need = ('every frame needs a row for every joint' +
+            (' of every person' if 'person' in col else ''))
+    if total > np.iinfo(np.int64).max:  # beyond the flat indices below
+        raise SkeletonInputError(
+            path, f'{total - len(rows)} rows missing ({need})')
     frame, joint = col['frame'].astype(np.int64), col['joint'].astype(
         np.int64)
     person = col['person'].astype(np.int64) if 'person' in col else \
         np.zeros(len(rows), np.int64)
-    shape = (int(person.max()) + 1, int(frame.max()) + 1,
-             int(joint.max()) + 1)
 
     def cell(m: int, t: int, v: int) -> str:
         return f'frame {t}, joint {v}' + (f', person {m}'
@@ -961,15 +972,13 @@ def _read_csv(path: str, opts: _Options) -> List[SkeletonInput]:
         raise SkeletonInputError(
             path, f'line {rows[r][0]}: a second row for '
             f'{cell(person[r], frame[r], joint[r])}')
-    total = shape[0] * shape[1] * shape[2]
     if len(rows) < total:
         gaps = np.flatnonzero(flat_sorted != np.arange(len(rows)))
         first = int(gaps[0]) if gaps.size else len(rows)
         m, t, v = np.unravel_index(first, shape)
         raise SkeletonInputError(
             path, f'{total - len(rows)} rows missing; the first: '
-            f'{cell(m, t, v)} (every frame needs a row for every joint'
-            + (' of every person)' if 'person' in col else ')'))
+            f'{cell(m, t, v)} ({need})')
 
     coords = [col[c] for c in ('x', 'y', 'z') if c in col]
     keypoint = np.zeros(shape + (len(coords), ))

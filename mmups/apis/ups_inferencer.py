@@ -118,7 +118,15 @@ class UPSInferencer(BaseInferencer):
         if backend == 'onnxruntime':
             from mmups.deployment import ONNXRuntimeUPS
             self.runner = ONNXRuntimeUPS(self.model, onnx_dir, weights)
+        #: The PackUPSInputs step of each task's test pipeline: found once,
+        #: as resolving a step's type is a registry search (a failed import
+        #: for the plain names of other scopes), too slow for each request.
+        self._pack_steps: Dict[str, Optional[dict]] = {
+            task: self._pack_step(self._find_dataset_cfg(task) or {})
+            for task in self.model.tasks}
         self.label_set: Optional[str] = None
+        #: Class names given to :meth:`set_labels` -> their label set.
+        self._open_label_sets: Dict[Tuple[str, ...], str] = {}
         if labels is not None:
             self.set_labels(labels)
 
@@ -130,7 +138,9 @@ class UPSInferencer(BaseInferencer):
     def _init_pipeline(self, cfg: Config) -> None:
         """Pipelines depend on the task and the input; see
         :meth:`test_pipeline`, which builds and keeps them."""
-        self._pipelines: Dict[tuple, Compose] = {}
+        #: (task, layout, label set) -> (the test pipeline, where an
+        #: observation ratio step goes in it).
+        self._pipelines: Dict[Tuple[str, str, str], Tuple[Compose, int]] = {}
         return None
 
     def _init_collate(self, cfg: Config):
@@ -156,8 +166,19 @@ class UPSInferencer(BaseInferencer):
         names = read_label_map(labels, 'open vocabulary') \
             if isinstance(labels, str) else list(labels)
         vocab = self.model.vocabulary
-        name = f'open_vocabulary_{len(vocab.label_set_names)}'
-        vocab.add_label_set(name, names)
+        # The same names again take their label set again: the vocabulary
+        # does not grow with each call. (Names that are not strings are
+        # refused by the vocabulary.)
+        key = tuple(names)
+        name = self._open_label_sets.get(key) \
+            if all(isinstance(n, str) for n in key) else None
+        if name is None:
+            name = f'open_vocabulary_{len(vocab.label_set_names)}'
+            vocab.add_label_set(name, names)
+            self._open_label_sets[key] = name
+        if name != self.label_set:
+            # Pipelines of the label set left are not asked for again.
+            self._pipelines.clear()
         self.label_set = name
         return vocab.label_names(name)
 
@@ -215,7 +236,7 @@ class UPSInferencer(BaseInferencer):
     def _label_set(self, task: str) -> str:
         if self.label_set is not None:
             return self.label_set
-        pack = self._pack_step(self._find_dataset_cfg(task) or {})
+        pack = self._task_pack_step(task)
         if pack is not None and pack.get('label_set'):
             return pack['label_set']
         return self.model.vocabulary.label_set_names[0]
@@ -228,9 +249,16 @@ class UPSInferencer(BaseInferencer):
                 return step
         return None
 
+    def _task_pack_step(self, task: str) -> Optional[dict]:
+        """The ``PackUPSInputs`` step of ``task``'s test pipeline."""
+        if task in self._pack_steps:
+            return self._pack_steps[task]
+        return self._pack_step(self._find_dataset_cfg(task) or {})
+
     def task_layout(self, task: str) -> str:
         """The joint layout ``task``'s test pipeline packs."""
-        pack = self._pack_step(self.dataset_cfg(task))
+        self.dataset_cfg(task)  # an error where the config has none
+        pack = self._task_pack_step(task)
         if pack is None or 'layout' not in pack:
             raise ValueError(f'The test pipeline of task {task!r} in '
                              f'{self.cfg.filename} has no PackUPSInputs '
@@ -241,16 +269,29 @@ class UPSInferencer(BaseInferencer):
                       ratio: Optional[float] = None) -> Compose:
         """The config's test pipeline of ``task``, packing inputs of
         ``layout`` (and observing ``ratio`` of each clip, for early
-        prediction); built once per (task, layout, ratio, label set)."""
-        key = (task, layout, ratio, self._label_set(task))
-        if key not in self._pipelines:
-            self._pipelines[key] = self._build_pipeline(*key[:3])
-        return self._pipelines[key]
+        prediction).
 
-    def _build_pipeline(self, task: str, layout: str,
-                        ratio: Optional[float]) -> Compose:
+        Built once per (task, layout, label set) and kept. The observation
+        ratio, which callers may vary without end, is not part of what is
+        kept: its step is put into a new ``Compose`` of the kept transforms
+        on each call.
+        """
+        key = (task, layout, self._label_set(task))
+        if key not in self._pipelines:
+            self._pipelines[key] = self._build_pipeline(task, layout)
+        pipeline, ratio_at = self._pipelines[key]
+        if ratio is None:
+            return pipeline
+        steps = list(pipeline.transforms)
+        steps.insert(ratio_at, ObservationRatio(ratios=ratio))
+        return Compose(steps)
+
+    def _build_pipeline(self, task: str, layout: str) -> Tuple[Compose, int]:
+        """The test pipeline of ``task`` without its observation ratio
+        step, and where that step goes: where the config observes part of
+        the clip, else before the first step after normalisation."""
         dataset = self.dataset_cfg(task)
-        steps, ratio_at = [], None
+        steps, ratio_at = [], 1
         for step in copy.deepcopy(dataset['pipeline']):
             if _is_step(step, ObservationRatio):
                 ratio_at = len(steps)
@@ -262,15 +303,10 @@ class UPSInferencer(BaseInferencer):
                 step['meta_keys'] = tuple(
                     step.get('meta_keys', DEFAULT_META_KEYS)) + _META_KEYS
             steps.append(step)
-        if ratio is not None:
-            # Where the config observes part of the clip; else before the
-            # first step after normalisation.
-            steps.insert(1 if ratio_at is None else ratio_at,
-                         dict(type='mmups.ObservationRatio', ratios=ratio))
         # The dataset's own scope resolves its transforms' plain names.
         with DefaultScope.overwrite_default_scope(
                 dataset.get('_scope_', 'mmups')):
-            return Compose(steps)
+            return Compose(steps), ratio_at
 
     # ---------------------------------------------------------- preprocess
     def _inputs_to_list(self, inputs: Any) -> List[InputType]:
@@ -322,7 +358,7 @@ class UPSInferencer(BaseInferencer):
 
     @staticmethod
     def image_shape(sample: SkeletonInput,
-                     img_shape: Optional[Tuple[int, int]]) -> Tuple[int, int]:
+                    img_shape: Optional[Tuple[int, int]]) -> Tuple[int, int]:
         """(H, W) of the frames of 2D pixel joints: given, read with the
         input, or else the smallest frame holding every joint."""
         shape = img_shape or sample.img_shape

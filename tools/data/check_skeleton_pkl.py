@@ -47,10 +47,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     """Check the file; returns 0 if it is fine, 1 otherwise."""
     args = parse_args(argv)
-    data = run_conversion(load_pickle, args.pkl)
-    if data is None:
+    # In a list: a file that holds None is not a file that failed to load.
+    loaded = run_conversion(lambda path: [load_pickle(path)], args.pkl)
+    if loaded is None:
         return 1
-    report = inspect_skeleton_data(data, args.skeleton_dir, args.limit)
+    report = inspect_skeleton_data(loaded[0], args.skeleton_dir, args.limit)
     print(f'{args.pkl}:')
     print(report.format(args.max_problems))
     return 0 if report.ok else 1

@@ -117,7 +117,10 @@ def load_positions(path: str, key: str) -> Dict[str, Dict[str, Any]]:
     """``np.load(path)[key]`` as ``{subject: {action: data}}``.
 
     ``data`` is a numeric array, for ``positions_2d`` a list of them (one
-    per camera), checked to hold no NaN / inf.
+    per camera), checked to hold no NaN / inf. The dict is stored as a
+    pickled object array, which numpy unpickles without an allow-list:
+    loading a pickle can run code, so read only files from a trusted
+    source (VideoPose3D's preparation, the dataset's own files).
 
     Raises:
         ConversionError: the file is unreadable or its content is not so
@@ -401,8 +404,9 @@ def convert_h36m(positions_3d_file: str,
                                           f'{action!r} contains "." or "/"')
                 jobs.append((split, subject, action))
     if not jobs:
-        raise ValueError('nothing to convert: no sequence matches the '
-                         'subjects / actions given')
+        raise ValueError(f'nothing to convert: no sequence of '
+                         f'{positions_3d_file} matches the subjects / '
+                         'actions given')
     # Fail on a missing camera before any work is done.
     params = {(s, c): camera_params(cameras, s, c, cameras_file)
               for s in sorted({j[1] for j in jobs}) for c in camera_ids}

@@ -10,6 +10,8 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 from mmups.datasets.formats import ConversionError, is_int
 from mmups.datasets.formats.kinetics_json import (RELEASE_IMG_SHAPE,
                                                   load_label_index,
@@ -17,6 +19,10 @@ from mmups.datasets.formats.kinetics_json import (RELEASE_IMG_SHAPE,
 from .common import dump_pickle, progress, write_lines
 
 PARTS = ('train', 'val')
+#: Labels are below this: the release has 400 classes, and the label map
+#: has a line for every label up to the largest (a damaged index with a
+#: label of 10**30 would never finish writing it).
+MAX_CLASSES = 100000
 
 
 @dataclass
@@ -75,6 +81,7 @@ def convert_kinetics_skeleton(root: Optional[str],
         }
     shape = (1, 1) if keep_normalized else tuple(int(v) for v in img_shape)
     annotations, split = [], {}
+    clip_files: List[Tuple[str, Dict[str, np.ndarray]]] = []
     no_skeleton, not_found = [], []
     names: Dict[int, str] = {}
     for part, (json_dir, index_file) in parts.items():
@@ -86,10 +93,10 @@ def convert_kinetics_skeleton(root: Optional[str],
         for vid in progress(video_ids, len(video_ids), show_progress):
             entry = index[vid]
             label = entry['label_index']
-            if not is_int(label) or label < 0:
+            if not is_int(label) or not 0 <= label < MAX_CLASSES:
                 raise ConversionError(index_file, f'entry {vid!r}: '
                                       f'label_index {label!r} is not an '
-                                      'int >= 0')
+                                      f'int in [0, {MAX_CLASSES})')
             if isinstance(entry.get('label'), str):
                 names.setdefault(label, entry['label'])
             if not entry.get('has_skeleton', True):
@@ -116,9 +123,14 @@ def convert_kinetics_skeleton(root: Optional[str],
             if skeleton_dir is None:
                 anno.update(joints)
             else:
-                dump_pickle(joints, osp.join(skeleton_dir, f'{vid}.pkl'))
+                clip_files.append((osp.join(skeleton_dir, f'{vid}.pkl'),
+                                   joints))
             annotations.append(anno)
             split[part].append(vid)
+    # Written once every clip has been read: a malformed clip leaves the
+    # files of an earlier conversion as they were.
+    for path, joints in clip_files:
+        dump_pickle(joints, path)
     dump_pickle(dict(split=split, annotations=annotations), out)
     if label_map is not None and names:
         num = max(names) + 1

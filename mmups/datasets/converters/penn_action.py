@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from mmups.datasets.formats import ConversionError
+from mmups.datasets.formats.matlab import load_mat
 from .common import dump_pickle, progress, stratified_split, write_lines
 
 #: The 15 classes in label order (alphabetical, as written in ``action``).
@@ -47,14 +48,13 @@ def read_penn_mat(path: str) -> Dict[str, Any]:
     Raises:
         ConversionError: unreadable or inconsistent file (names the file).
     """
-    from scipy.io import loadmat
-    try:
-        mat = loadmat(path)
-    except Exception as e:  # scipy raises several kinds for corrupt files
-        raise ConversionError(path, f'cannot read MATLAB file ({e})') from e
+    mat = load_mat(path)
     missing = [k for k in _FIELDS if k not in mat]
     if missing:
         raise ConversionError(path, f'missing fields {missing}')
+    complex_fields = [k for k in _FIELDS if np.iscomplexobj(mat[k])]
+    if complex_fields:  # numpy would drop their imaginary parts
+        raise ConversionError(path, f'complex values in {complex_fields}')
     try:
         action = str(_scalar(mat['action'])).strip()
         x = np.asarray(mat['x'], dtype=np.float32)
@@ -62,7 +62,7 @@ def read_penn_mat(path: str) -> Dict[str, Any]:
         vis = np.asarray(mat['visibility'], dtype=np.float32)
         dims = np.asarray(mat['dimensions']).ravel()
         train = int(_scalar(mat['train']))
-    except (IndexError, TypeError, ValueError) as e:
+    except (IndexError, TypeError, ValueError, OverflowError) as e:
         raise ConversionError(path, f'unexpected field content ({e})') from e
     if action not in PENN_ACTIONS:
         raise ConversionError(path, f'unknown action {action!r}')
@@ -71,14 +71,22 @@ def read_penn_mat(path: str) -> Dict[str, Any]:
         raise ConversionError(
             path, f'x, y and visibility must be (T, {NUM_JOINTS}), got '
             f'{x.shape}, {y.shape}, {vis.shape}')
-    if dims.size < 2 or dims[0] <= 0 or dims[1] <= 0:
-        raise ConversionError(path, f'dimensions must be (H, W, T), got '
+    if x.shape[0] == 0:
+        raise ConversionError(path, 'no frames: x, y and visibility are '
+                              f'{x.shape}')
+    try:
+        shape = tuple(int(v) for v in dims[:2])
+    except (TypeError, ValueError, OverflowError):  # text, NaN, inf
+        shape = ()
+    if len(shape) < 2 or min(shape) <= 0:
+        raise ConversionError(path, f'dimensions must be (H, W, T) > 0, got '
                               f'{dims.tolist()}')
     if train not in (1, -1):
         raise ConversionError(path, f'train must be 1 or -1, got {train}')
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ConversionError(path, 'NaN/inf joint coordinates')
-    shape = (int(dims[0]), int(dims[1]))
+    if not np.isfinite(vis).all():
+        raise ConversionError(path, 'NaN/inf visibility')
     return dict(
         frame_dir=osp.splitext(osp.basename(path))[0],
         label=PENN_ACTIONS.index(action),

@@ -194,8 +194,9 @@ def inspect_skeleton_data(data: Any,
             labels.append(int(anno['label']))
         if 'keypoint_score' in anno:
             report.has_score += 1
-        if anno.get('img_shape') is not None:
-            shapes[tuple(int(v) for v in np.ravel(anno['img_shape']))] += 1
+        img_shape = _summary_img_shape(anno.get('img_shape'))
+        if img_shape is not None:
+            shapes[img_shape] += 1
         shape = dense_shape(anno)
         if shape is not None:
             m, t, v, c = shape
@@ -235,6 +236,17 @@ def inspect_skeleton_data(data: Any,
     if split is not None:
         _check_split(split, all_names, report)
     return report
+
+
+def _summary_img_shape(img_shape: Any) -> Optional[Tuple[int, ...]]:
+    """``img_shape`` as a tuple of ints for the summary; None where it is
+    absent or no such tuple (``check_annotation`` reports that)."""
+    if img_shape is None:
+        return None
+    try:
+        return tuple(int(v) for v in np.ravel(img_shape))
+    except (TypeError, ValueError, OverflowError):  # text, NaN, inf, ragged
+        return None
 
 
 def _check_split(split: Any, names: set, report: SkeletonPklReport) -> None:

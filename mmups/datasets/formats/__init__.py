@@ -17,6 +17,9 @@ MMAction2 / PYSKL pkl         :mod:`.mmaction_pkl` (``check_annotation``,
 JSON text, pickles            :mod:`.files` (``load_json``, ``load_pickle``
                               with an allow-list of numpy arrays and builtin
                               containers)
+MATLAB ``.mat`` (Penn Action) :mod:`.matlab` (``load_mat``: scipy's reader,
+                              after a check of the elements it would crash
+                              on)
 ============================  ============================================
 
 The formats only inference reads (NumPy arrays, MMPose prediction JSON, the

@@ -41,8 +41,8 @@ def load_json(path: str) -> Any:
     """The content of a UTF-8 JSON file.
 
     Raises:
-        ConversionError: it is not valid JSON (with the line) or not UTF-8
-            text.
+        ConversionError: it is not valid JSON (with the line), not UTF-8
+            text, or beyond what Python reads (nesting, huge integers).
         FileNotFoundError / OSError: it cannot be opened.
     """
     try:
@@ -53,6 +53,11 @@ def load_json(path: str) -> Any:
                               f'{err.colno})', err.lineno) from None
     except UnicodeError as err:
         raise ConversionError(path, f'not a UTF-8 text file ({err})') \
+            from None
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise ConversionError(path, f'not readable JSON ({err})') from None
+    except RecursionError:
+        raise ConversionError(path, 'not readable JSON: nested too deeply') \
             from None
 
 

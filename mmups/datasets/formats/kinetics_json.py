@@ -26,8 +26,8 @@ How a clip is read
   ``max_persons`` fill the person slots in that order (ST-GCN's rule). M is
   the largest number of skeletons kept in any frame (at least 1).
 * **Frames**: ``frame_index`` counts from 1 in the release (``auto`` also
-  accepts files counting from 0); T = the last frame index, frames without
-  a skeleton hold zeros.
+  accepts files counting from 0); T = the last frame index (at most
+  :data:`MAX_FRAMES`), frames without a skeleton hold zeros.
 """
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -36,6 +36,10 @@ import numpy as np
 from .files import ConversionError, is_int, load_json
 
 NUM_JOINTS = 18
+#: Frames a clip may have: a larger ``frame_index`` is an error (a damaged
+#: file) rather than a huge array. The release's clips have 300 frames;
+#: this is an hour at 30 fps.
+MAX_FRAMES = 108000
 #: (H, W) of the frames the release's OpenPose ran on.
 RELEASE_IMG_SHAPE = (256, 340)
 
@@ -61,7 +65,7 @@ def _frame_index_base(frames: List[Dict], base: str) -> int:
     if base != 'auto':
         raise ValueError(f"frame_index_base must be 'auto', '0' or '1', got "
                          f'{base!r}')
-    indices = [f.get('frame_index') for f in frames]
+    indices = [f.get('frame_index') for f in frames if isinstance(f, dict)]
     return 0 if 0 in indices else 1
 
 
@@ -80,8 +84,9 @@ def read_kinetics_json(path: str,
 
     Returns:
         dict with ``keypoint`` float32 (M, T, 18, 2), ``keypoint_score``
-        float32 (M, T, 18), ``label`` (int or None), ``label_name`` (str or
-        None); M = 0 and T = 0 where the clip has no skeleton.
+        float32 (M, T, 18), ``label`` (``label_index`` where it is an int
+        >= 0, else None), ``label_name`` (str or None); M = 0 and T = 0
+        where the clip has no skeleton.
     """
     data = load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get('data'), list):
@@ -97,9 +102,10 @@ def read_kinetics_json(path: str,
             raise ConversionError(path, f'{where}: expected an object with '
                                   'an integer "frame_index"')
         t = frame['frame_index'] - base
-        if t < 0:
-            raise ConversionError(path, f'{where}: frame_index '
-                                  f'{frame["frame_index"]} < {base}')
+        if not 0 <= t < MAX_FRAMES:
+            raise ConversionError(
+                path, f'{where}: frame_index {frame["frame_index"]} is not '
+                f'in [{base}, {base + MAX_FRAMES})')
         skeletons = frame.get('skeleton', [])
         if not isinstance(skeletons, list):
             raise ConversionError(path, f'{where}: "skeleton" is not a list')
@@ -123,13 +129,19 @@ def read_kinetics_json(path: str,
             keypoint_score[m, t] = score
     if img_shape is not None:
         h, w = img_shape
-        keypoint *= np.array([w, h], dtype=np.float32)
+        with np.errstate(over='ignore'):
+            keypoint *= np.array([w, h], dtype=np.float32)
+        if not np.isfinite(keypoint).all():
+            raise ConversionError(path, f'pose values beyond float32 once '
+                                  f'scaled to the {w} x {h} frame (the '
+                                  'release stores values in [0, 1])')
     label = data.get('label_index')
     return dict(
         keypoint=keypoint,
         keypoint_score=keypoint_score,
-        label=int(label) if is_int(label) else None,
-        label_name=data.get('label'))
+        label=int(label) if is_int(label) and label >= 0 else None,
+        label_name=data['label'] if isinstance(data.get('label'), str)
+        else None)
 
 
 def _read_skeleton(skel: Any, path: str,
@@ -141,7 +153,7 @@ def _read_skeleton(skel: Any, path: str,
     try:
         pose = np.asarray(skel['pose'], dtype=np.float32)
         score = np.asarray(skel['score'], dtype=np.float32)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConversionError(path, f'{where}: non-numeric pose or '
                               'score') from None
     if pose.shape != (2 * NUM_JOINTS, ) or score.shape != (NUM_JOINTS, ):

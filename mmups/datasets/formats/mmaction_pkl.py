@@ -83,8 +83,8 @@ def _check_common(anno: dict, where: str,
     problems = []
     if 'total_frames' not in anno:
         problems.append(f'{where}: missing key total_frames')
-    elif not is_int(anno['total_frames']):
-        problems.append(f'{where}: total_frames must be an int, got '
+    elif not is_int(anno['total_frames']) or anno['total_frames'] < 0:
+        problems.append(f'{where}: total_frames must be an int >= 0, got '
                         f'{anno["total_frames"]!r}')
     elif shape is not None and anno['total_frames'] != shape[1]:
         problems.append(f'{where}: total_frames {anno["total_frames"]} != '
@@ -98,6 +98,9 @@ def _check_common(anno: dict, where: str,
         elif shape is not None and score.shape != shape[:3]:
             problems.append(f'{where}: keypoint_score shape {score.shape} '
                             f'!= (M, T, V) = {shape[:3]}')
+        elif score.dtype.kind not in 'fiu':
+            problems.append(f'{where}: keypoint_score dtype {score.dtype} '
+                            'is not numeric')
         elif not np.isfinite(score).all():
             problems.append(f'{where}: keypoint_score has NaN/inf values')
 
@@ -123,14 +126,18 @@ def _check_compressed(anno: dict, where: str) -> List[str]:
     if kp is None:
         return [f'{where}: missing key keypoint (compressed annotations '
                 'keep it in per-clip files: pass their folder)']
-    if not isinstance(kp, np.ndarray) or kp.ndim != 3 or kp.shape[-1] != 3:
-        return [f'{where}: compressed keypoint must be an array (N, V, 3), '
-                f'got {getattr(kp, "shape", type(kp).__name__)}']
-    inds = np.asarray(inds)
-    if inds.shape != (kp.shape[0], ) or not np.issubdtype(
+    if not _is_compressed_keypoint(kp):
+        got = (f'shape {kp.shape}, dtype {kp.dtype}' if isinstance(
+            kp, np.ndarray) else type(kp).__name__)
+        return [f'{where}: compressed keypoint must be a numeric array (N, '
+                f'V, 3), got {got}']
+    inds = _as_array(inds)
+    if inds is None or inds.shape != (kp.shape[0], ) or not np.issubdtype(
             inds.dtype, np.integer):
+        got = 'a ragged list' if inds is None else \
+            f'shape {inds.shape}, dtype {inds.dtype}'
         return [f'{where}: frame_inds must be N = {kp.shape[0]} ints, got '
-                f'shape {inds.shape}, dtype {inds.dtype}']
+                f'{got}']
     total = anno.get('total_frames')
     if inds.size and (inds.min() < 0 or (is_int(total)
                                          and inds.max() >= total)):
@@ -141,10 +148,27 @@ def _check_compressed(anno: dict, where: str) -> List[str]:
     if not np.isfinite(kp).all():
         problems.append(f'{where}: keypoint has NaN/inf values')
     box = anno.get('box_score')
-    if box is not None and np.shape(box) != (kp.shape[0], ):
-        problems.append(f'{where}: box_score shape {np.shape(box)} != '
-                        f'(N,) = ({kp.shape[0]},)')
+    if box is not None and getattr(_as_array(box), 'shape', None) != (
+            kp.shape[0], ):
+        problems.append(f'{where}: box_score is not of shape (N,) = '
+                        f'({kp.shape[0]},)')
     return problems
+
+
+def _as_array(value: Any) -> Optional[np.ndarray]:
+    """``np.asarray(value)``, or None where it makes no array (ragged
+    nested lists)."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        return None
+
+
+def _is_compressed_keypoint(kp: Any) -> bool:
+    """Whether ``kp`` is the (N, V, 3) numeric array of the compressed
+    form."""
+    return (isinstance(kp, np.ndarray) and kp.ndim == 3 and kp.shape[-1] == 3
+            and kp.dtype.kind in 'fiu')
 
 
 def dense_shape(anno: Any) -> Optional[Tuple[int, int, int, int]]:
@@ -159,14 +183,15 @@ def dense_shape(anno: Any) -> Optional[Tuple[int, int, int, int]]:
     if not isinstance(kp, np.ndarray):
         return None
     if 'frame_inds' in anno:
-        inds = np.asarray(anno['frame_inds'])
-        if (kp.ndim != 3 or kp.shape[-1] != 3 or inds.shape !=
-                (kp.shape[0], ) or not is_int(anno.get('total_frames'))
+        inds, total = _as_array(anno['frame_inds']), anno.get('total_frames')
+        if (not _is_compressed_keypoint(kp) or inds is None or inds.shape
+                != (kp.shape[0], ) or not is_int(total) or total < 0
                 or not np.issubdtype(inds.dtype, np.integer)
-                or (inds.size and inds.min() < 0)):
+                or (inds.size and (inds.min() < 0 or inds.max() >= total))):
             return None
         m = int(np.bincount(inds).max()) if inds.size else 0
-        return m, int(anno['total_frames']), kp.shape[1], 2
-    if kp.ndim == 4 and kp.shape[-1] in (2, 3) and min(kp.shape[:3]) > 0:
+        return m, int(total), kp.shape[1], 2
+    if (kp.ndim == 4 and kp.shape[-1] in (2, 3) and min(kp.shape[:3]) > 0
+            and kp.dtype.kind in 'fiu'):
         return tuple(int(v) for v in kp.shape)
     return None

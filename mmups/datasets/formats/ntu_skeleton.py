@@ -179,7 +179,15 @@ class _Lines:
                 raise self.error('non-numeric joint coordinate in '
                                  f'{line.strip()[:60]!r}',
                                  first + i) from None
-        return np.array(xyz, dtype=np.float64)
+        xyz = np.array(xyz, dtype=np.float64)
+        # NaN, inf and values beyond float32 (the dtype of select_bodies).
+        bad = np.flatnonzero(~(np.abs(xyz) <= np.finfo(np.float32).max).all(
+            axis=1))
+        if bad.size:
+            raise self.error('NaN, infinite or out-of-range joint coordinate '
+                             f'in {block[bad[0]].strip()[:60]!r}',
+                             first + int(bad[0]))
+        return xyz
 
 
 def read_skeleton_file(path: str) -> SkeletonSequence:
