@@ -2,11 +2,13 @@
 uninterrupted run exactly, without replaying data."""
 import random
 from typing import Iterator, List, Optional
+from unittest import mock
 
 import numpy as np
 import torch
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
+from mmengine.runner import loops as mmengine_loops
 from torch.utils.data import DataLoader
 
 from mmups.registry import LOOPS
@@ -70,6 +72,11 @@ class EpochIterator:
             return next(self._batches)
 
 
+def _not_started(dataloader: DataLoader) -> None:
+    """In place of mmengine's dataloader iterator while the loop is built."""
+    return None
+
+
 @LOOPS.register_module()
 class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
     """mmengine's ``IterBasedTrainLoop``, resumable without loss.
@@ -95,11 +102,14 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
     def __init__(self, runner, dataloader, max_iters: int,
                  val_begin: int = 1, val_interval: int = 1000,
                  dynamic_intervals: Optional[List] = None) -> None:
-        super().__init__(runner, dataloader, max_iters, val_begin,
-                         val_interval, dynamic_intervals)
-        # mmengine's iterator has already started on epoch 0; the one used
-        # is made in run(), once the resumed iteration is known.
-        self.dataloader_iterator = None
+        # mmengine's constructor starts iterating the dataloader (its
+        # workers load the first batches of epoch 0); the iterator used is
+        # made in run(), once the resumed iteration is known, so none is
+        # started here.
+        with mock.patch.object(mmengine_loops, '_InfiniteDataloaderIterator',
+                               _not_started):
+            super().__init__(runner, dataloader, max_iters, val_begin,
+                             val_interval, dynamic_intervals)
 
     def _seed_iteration(self, iteration: int) -> None:
         seed = iteration_seed(self.runner.seed, iteration)

@@ -77,3 +77,36 @@ def test_iteration_seed_is_a_function_of_seed_and_iteration():
     seeds = {iteration_seed(s, i) for s in (0, 1) for i in range(100)}
     assert len(seeds) == 200
     assert all(0 <= s < 2**32 for s in seeds)
+
+
+class CountingLoader(DataLoader):
+    """A dataloader that counts the iterators made of it (each one, with
+    workers, starts them and has them load batches ahead)."""
+
+    iterators = 0
+
+    def __iter__(self):
+        CountingLoader.iterators += 1
+        return super().__iter__()
+
+
+def test_building_the_loop_starts_no_iterator():
+    """mmengine's constructor starts a dataloader iterator; this loop makes
+    its own in run(), once the resumed iteration is known."""
+    from types import SimpleNamespace
+
+    from mmengine.runner import IterBasedTrainLoop
+
+    from mmups.engine.runner import ResumableIterBasedTrainLoop
+    base = _loader()
+    loader = CountingLoader(base.dataset, batch_sampler=base.batch_sampler,
+                            collate_fn=base.collate_fn)
+    runner = SimpleNamespace(visualizer=SimpleNamespace(dataset_meta=None))
+    CountingLoader.iterators = 0
+    loop = ResumableIterBasedTrainLoop(runner, loader, max_iters=6,
+                                       val_interval=3)
+    assert CountingLoader.iterators == 0
+    assert loop.dataloader_iterator is None
+    assert (loop.max_iters, loop.val_interval) == (6, 3)
+    IterBasedTrainLoop(runner, loader, max_iters=6)  # mmengine's does
+    assert CountingLoader.iterators == 1
