@@ -77,3 +77,31 @@ def test_unknown_task(tool):
     with pytest.raises(ValueError, match='not in the model'):
         tool['main']([osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'),
                       '--tasks', 'ar9d', '--repeat', '1'])
+
+
+def test_backends_side_by_side(tool, tmp_path, capsys):
+    """--backend torch onnxruntime: UPS exported and timed in ONNX Runtime
+    next to PyTorch on the same batch, emitting the same tokens."""
+    pytest.importorskip('onnxruntime')
+    md = tmp_path / 'bench.md'
+    results = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--batch-size',
+        '2', '--frames', '16', '--repeat', '1', '--warmup', '0', '--threads',
+        '1', '--tasks', 'pe3d', 'ar3d', '--backend', 'torch', 'onnxruntime',
+        '--markdown', str(md)])
+    assert set(results['backends']) == {'pe3d', 'ar3d'}
+    for task, res in results['backends'].items():
+        assert res['same_tokens'] is True, task
+        assert res['speedup'] == pytest.approx(
+            res['torch']['ms_per_sample'] /
+            res['onnxruntime']['ms_per_sample']), task
+        assert res['torch']['batch_size'] == 2
+    assert '| task | ms/sample PyTorch | ms/sample ONNX Runtime |' in (
+        md.read_text())
+    assert 'UPS in PyTorch and in ONNX Runtime' in capsys.readouterr().out
+    # Without the option nothing is exported.
+    results = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--batch-size',
+        '1', '--frames', '16', '--repeat', '1', '--warmup', '0', '--tasks',
+        'ar3d'])
+    assert results['backends'] == {}

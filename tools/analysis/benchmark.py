@@ -23,12 +23,14 @@ Example::
         --markdown benchmark.md
 """
 import argparse
+import copy
 import json
 import math
 import os
 import os.path as osp
 import statistics
 import sys
+import tempfile
 from typing import Callable, List, Optional, Tuple
 
 import torch
@@ -67,6 +69,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--tasks', nargs='+',
                         help='tasks to benchmark (default: all of the model)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--backend', nargs='+', default=['torch'],
+                        choices=['torch', 'onnxruntime'],
+                        help='with onnxruntime: UPS also exported to ONNX '
+                        '(tools/deployment/export_onnx.py) and timed in ONNX '
+                        'Runtime against PyTorch on the same batch (CPU)')
     parser.add_argument('--threads', type=int,
                         help='torch CPU threads (default: torch\'s choice)')
     parser.add_argument('--seed', type=int, default=0)
@@ -202,6 +209,49 @@ def benchmark_task(model: nn.Module, task: str, args: argparse.Namespace,
     return result
 
 
+def benchmark_backends(model: nn.Module, task: str,
+                       args: argparse.Namespace, device: torch.device,
+                       generator: torch.Generator) -> dict:
+    """UPS predict in PyTorch and in ONNX Runtime, alternately, on one
+    batch: the task's graphs exported as ``tools/deployment/export_onnx.py``
+    exports them, run by :class:`mmups.deployment.ONNXRuntimeUPS` with the
+    same number of threads.
+
+    Returns:
+        per backend (``torch``, ``onnxruntime``) the predict speed;
+        ``speedup`` = PyTorch / ONNX Runtime latency, and whether both
+        emitted the same tokens.
+    """
+    from mmups.deployment import ONNXRuntimeUPS, export_onnx
+    if device.type != 'cpu':
+        raise ValueError('--backend onnxruntime times the CPU only')
+    frames = get_task_kind(task).window_frames or args.frames
+    data = random_pose_batch(model, task, args.batch_size, frames,
+                             generator=generator)
+    batch = model.data_preprocessor(data, False)
+    inputs = batch['inputs']
+    with tempfile.TemporaryDirectory() as export_dir:
+        export_onnx(model, task, export_dir)
+        ort_model = ONNXRuntimeUPS(model, export_dir)
+        samples = dict(torch=copy.deepcopy(batch['data_samples']),
+                       onnxruntime=copy.deepcopy(batch['data_samples']))
+        runs = dict(
+            torch=lambda: model(inputs, samples['torch'], mode='predict'),
+            onnxruntime=lambda: ort_model.predict(inputs,
+                                                  samples['onnxruntime']))
+        with torch.no_grad():
+            times = time_alternating(runs, args.warmup, args.repeat, device)
+    n = args.batch_size
+    result = dict(task=task, same_tokens=all(
+        torch.equal(a.pred_tokens, b.pred_tokens)
+        for a, b in zip(samples['torch'], samples['onnxruntime'])))
+    for key in runs:
+        result[key] = speed(times[key], n)
+    result['speedup'] = (result['torch']['ms_per_sample'] /
+                         result['onnxruntime']['ms_per_sample'])
+    return result
+
+
 def benchmark_kv_cache(model: nn.Module, task: str,
                        args: argparse.Namespace, device: torch.device,
                        generator: torch.Generator) -> dict:
@@ -293,6 +343,18 @@ def kv_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     return header, rows
 
 
+def backend_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'ms/sample PyTorch', 'ms/sample ONNX Runtime',
+              'ONNX Runtime speed-up', 'same tokens']
+    rows = []
+    for res in results['backends'].values():
+        rows.append([
+            res['task'], f"{res['torch']['ms_per_sample']:.2f}",
+            f"{res['onnxruntime']['ms_per_sample']:.2f}",
+            f"{res['speedup']:.2f}x", 'yes' if res['same_tokens'] else 'no'])
+    return header, rows
+
+
 def text_table(header: List[str], rows: List[List[str]]) -> str:
     widths = [max(len(r[i]) for r in [header] + rows)
               for i in range(len(header))]
@@ -333,6 +395,8 @@ def to_markdown(results: dict) -> str:
              decode_line(results) + '.', '']
     if results['kv_cache']:
         parts += [markdown_table(*kv_rows(results)), '']
+    if results['backends']:
+        parts += [markdown_table(*backend_rows(results)), '']
     failed = [f"{t} {m['model']}: {m['note']}"
               for t, r in results['tasks'].items()
               for m in (r['ups'], r['peer']) if m and m['gflops'] is None]
@@ -351,8 +415,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model, _ = build_ups(args.config, args.cfg_options, args.text_model,
-                         args.placeholder_labels)
+    model, cfg = build_ups(args.config, args.cfg_options, args.text_model,
+                           args.placeholder_labels)
+    model.cfg = cfg  # recorded by an ONNX export, as init_model sets it
     model.to(device).eval()
     tasks = list(args.tasks or model.tasks)
     unknown = [t for t in tasks if t not in model.tasks]
@@ -368,7 +433,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       batch_size=args.batch_size, frames=args.frames,
                       pe_frames=PE_FRAMES, repeat=args.repeat,
                       warmup=args.warmup, seed=args.seed),
-        tasks={}, kv_cache={})
+        tasks={}, kv_cache={}, backends={})
     generator = torch.Generator().manual_seed(args.seed)
     for task in tasks:
         print(f'timing {task} ...', flush=True)
@@ -383,6 +448,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(f'timing {task} with and without the KV cache ...', flush=True)
         results['kv_cache'][task] = benchmark_kv_cache(model, task, args,
                                                        device, generator)
+
+    if 'onnxruntime' in args.backend:
+        for task in tasks:
+            print(f'timing {task} in PyTorch and ONNX Runtime ...',
+                  flush=True)
+            results['backends'][task] = benchmark_backends(
+                model, task, args, device, generator)
 
     print('\n' + machine_line(results))
     busy = results['machine'].get('load_avg_1min')
@@ -407,6 +479,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print('\nUPS decoding with / without the key/value cache (speed-up: '
               'uncached / cached latency)')
         print(text_table(*kv_rows(results)))
+    if results['backends']:
+        print('\nUPS in PyTorch and in ONNX Runtime, the same batch '
+              '(speed-up: PyTorch / ONNX Runtime latency)')
+        print(text_table(*backend_rows(results)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
