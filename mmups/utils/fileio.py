@@ -99,11 +99,8 @@ def prepare_folder(folder: str, files: Sequence[str],
     with file_lock(osp.join(parent, f'.{name}.lock')):
         if folder_is_prepared(folder, files, options, record):
             return False  # another process made it while this one waited
-        for left in os.listdir(parent):
-            if left.startswith(f'.{name}.tmp'):
-                shutil.rmtree(osp.join(parent, left), ignore_errors=True)
-        tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp', dir=parent)
-        try:
+
+        def make_and_record(tmp: str) -> None:
             make(tmp)
             missing = [f for f in files if not osp.exists(osp.join(tmp, f))]
             if missing:
@@ -111,10 +108,30 @@ def prepare_folder(folder: str, files: Sequence[str],
                                    'after it was made')
             with open(osp.join(tmp, record), 'w', encoding='utf-8') as f:
                 json.dump(options, f, indent=1)
-            if osp.exists(folder):
-                shutil.rmtree(folder)  # made with other options, or broken
-            os.rename(tmp, folder)
-        finally:
-            if osp.exists(tmp):
-                shutil.rmtree(tmp)
+
+        replace_folder(folder, make_and_record)
     return True
+
+
+def replace_folder(folder: str, make: Callable[[str], None]) -> None:
+    """Make ``folder`` anew with ``make(tmp_folder)``: ``make`` writes into
+    a temporary folder beside ``folder``, which replaces it once ``make``
+    has returned; an error or a kill leaves the previous folder as it was.
+    Temporary folders that a killed call left are removed first (calls
+    that may run at once take a lock, as :func:`prepare_folder` does).
+    """
+    folder = osp.abspath(folder)
+    parent, name = osp.split(folder)
+    os.makedirs(parent, exist_ok=True)
+    for left in os.listdir(parent):
+        if left.startswith(f'.{name}.tmp'):
+            shutil.rmtree(osp.join(parent, left), ignore_errors=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp', dir=parent)
+    try:
+        make(tmp)
+        if osp.exists(folder):
+            shutil.rmtree(folder)
+        os.rename(tmp, folder)
+    finally:
+        if osp.exists(tmp):
+            shutil.rmtree(tmp)

@@ -10,12 +10,12 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-
 from mmups.datasets.formats import ConversionError, is_int
 from mmups.datasets.formats.kinetics_json import (RELEASE_IMG_SHAPE,
                                                   load_label_index,
                                                   read_kinetics_json)
+from mmups.utils import replace_folder
+
 from .common import dump_pickle, progress, write_lines
 
 PARTS = ('train', 'val')
@@ -34,6 +34,47 @@ class KineticsConversionResult:
     no_skeleton: List[str]  # flagged or found without any skeleton
     not_found: List[str]  # in a label index but without a JSON file
     label_map: Optional[str]
+
+
+#: The annotation keys that --skeleton-dir moves into the clips' files.
+JOINT_KEYS = ('keypoint', 'keypoint_score')
+
+
+def _convert_clip(vid: str, entry: dict, index_file: str, json_dir: str,
+                  max_persons: int, keep_normalized: bool,
+                  shape: Tuple[int, int], names: Dict[int, str],
+                  no_skeleton: List[str],
+                  not_found: List[str]) -> Optional[dict]:
+    """One clip's annotation, or None where it is left out (recorded in
+    ``no_skeleton`` / ``not_found``); its class name goes to ``names``."""
+    label = entry['label_index']
+    if not is_int(label) or not 0 <= label < MAX_CLASSES:
+        raise ConversionError(index_file, f'entry {vid!r}: '
+                              f'label_index {label!r} is not an '
+                              f'int in [0, {MAX_CLASSES})')
+    if isinstance(entry.get('label'), str):
+        names.setdefault(label, entry['label'])
+    if not entry.get('has_skeleton', True):
+        no_skeleton.append(vid)
+        return None
+    path = osp.join(json_dir, f'{vid}.json')
+    if not osp.isfile(path):
+        not_found.append(vid)
+        return None
+    clip = read_kinetics_json(path, max_persons,
+                              None if keep_normalized else shape)
+    if clip['keypoint'].shape[0] == 0:
+        no_skeleton.append(vid)
+        return None
+    if clip['label'] is not None and clip['label'] != label:
+        raise ConversionError(
+            path, f'label_index {clip["label"]} differs from '
+            f'{label} in {index_file}')
+    return dict(frame_dir=vid, label=int(label),
+                keypoint=clip['keypoint'],
+                keypoint_score=clip['keypoint_score'],
+                total_frames=int(clip['keypoint'].shape[1]),
+                img_shape=shape, original_shape=shape)
 
 
 def convert_kinetics_skeleton(root: Optional[str],
@@ -81,56 +122,37 @@ def convert_kinetics_skeleton(root: Optional[str],
         }
     shape = (1, 1) if keep_normalized else tuple(int(v) for v in img_shape)
     annotations, split = [], {}
-    clip_files: List[Tuple[str, Dict[str, np.ndarray]]] = []
     no_skeleton, not_found = [], []
     names: Dict[int, str] = {}
-    for part, (json_dir, index_file) in parts.items():
-        index = load_label_index(index_file)
-        video_ids = sorted(index)
-        if limit is not None:
-            video_ids = video_ids[:limit]
-        split[part] = []
-        for vid in progress(video_ids, len(video_ids), show_progress):
-            entry = index[vid]
-            label = entry['label_index']
-            if not is_int(label) or not 0 <= label < MAX_CLASSES:
-                raise ConversionError(index_file, f'entry {vid!r}: '
-                                      f'label_index {label!r} is not an '
-                                      f'int in [0, {MAX_CLASSES})')
-            if isinstance(entry.get('label'), str):
-                names.setdefault(label, entry['label'])
-            if not entry.get('has_skeleton', True):
-                no_skeleton.append(vid)
-                continue
-            path = osp.join(json_dir, f'{vid}.json')
-            if not osp.isfile(path):
-                not_found.append(vid)
-                continue
-            clip = read_kinetics_json(path, max_persons,
-                                      None if keep_normalized else shape)
-            if clip['keypoint'].shape[0] == 0:
-                no_skeleton.append(vid)
-                continue
-            if clip['label'] is not None and clip['label'] != label:
-                raise ConversionError(
-                    path, f'label_index {clip["label"]} differs from '
-                    f'{label} in {index_file}')
-            joints = dict(keypoint=clip['keypoint'],
-                          keypoint_score=clip['keypoint_score'])
-            anno = dict(frame_dir=vid, label=int(label),
-                        total_frames=int(clip['keypoint'].shape[1]),
-                        img_shape=shape, original_shape=shape)
-            if skeleton_dir is None:
-                anno.update(joints)
-            else:
-                clip_files.append((osp.join(skeleton_dir, f'{vid}.pkl'),
-                                   joints))
-            annotations.append(anno)
-            split[part].append(vid)
-    # Written once every clip has been read: a malformed clip leaves the
-    # files of an earlier conversion as they were.
-    for path, joints in clip_files:
-        dump_pickle(joints, path)
+
+    def convert(clip_dir: Optional[str]) -> None:
+        """Read every clip; its joints go into its annotation, or with
+        ``clip_dir`` into ``<clip_dir>/<clip>.pkl``."""
+        for part, (json_dir, index_file) in parts.items():
+            index = load_label_index(index_file)
+            video_ids = sorted(index)
+            if limit is not None:
+                video_ids = video_ids[:limit]
+            split[part] = []
+            for vid in progress(video_ids, len(video_ids), show_progress):
+                anno = _convert_clip(vid, index[vid], index_file, json_dir,
+                                     max_persons, keep_normalized, shape,
+                                     names, no_skeleton, not_found)
+                if anno is None:
+                    continue
+                if clip_dir is not None:
+                    dump_pickle({k: anno.pop(k) for k in JOINT_KEYS},
+                                osp.join(clip_dir, f'{vid}.pkl'))
+                annotations.append(anno)
+                split[part].append(vid)
+
+    if skeleton_dir is None:
+        convert(None)
+    else:
+        # A temporary folder that replaces skeleton_dir once every clip is
+        # read: a malformed clip leaves an earlier conversion's files as
+        # they were, and no clip's joints wait in memory.
+        replace_folder(skeleton_dir, convert)
     dump_pickle(dict(split=split, annotations=annotations), out)
     if label_map is not None and names:
         num = max(names) + 1
