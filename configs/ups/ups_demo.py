@@ -171,5 +171,3 @@ param_scheduler = [
          eta_min=0.0),
 ]
 default_hooks = dict(checkpoint=dict(interval=300))
-# Logs the task of every rank's batch; fails if ranks ever disagree.
-custom_hooks = [dict(type='TaskRotationHook', interval=20)]

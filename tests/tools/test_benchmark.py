@@ -46,17 +46,19 @@ def test_tiny_model_every_task(tool, tmp_path, capsys):
     # 2D skeletons get MMAction2's (x, y, score) channels.
     assert results['tasks']['ar2d']['peer']['input_shape'][-1] == 3
     assert results['tasks']['ar2d']['peer']['input_shape'][-2] == 18
-    assert set(results['kv_cache']) == {'pe3d', 'ar3d'}
-    for res in results['kv_cache'].values():
-        assert isinstance(res['speedup'], float) and res['speedup'] > 0
-        assert res['decode_speedup'] > 0
-    assert results['kv_cache']['pe3d']['tokens'] == 52
+    assert set(results['decoding']) == {'pe3d', 'ar3d'}
+    for res in results['decoding'].values():
+        assert res['same_tokens'] is True
+        for key in ('parallel', 'uncached'):
+            assert isinstance(res[key]['speedup'], float)
+            assert res[key]['speedup'] > 0 and res[key]['decode_speedup'] > 0
+    assert results['decoding']['pe3d']['tokens'] == 52
     assert results['machine']['torch'] == torch.__version__
     text = md.read_text()
     assert '| task | model | batch |' in text
     assert '| pe3d | 52 |' in text
     printed = capsys.readouterr().out
-    assert 'UPS decoding with / without the key/value cache' in printed
+    assert 'UPS decoding: in one pass where the inputs are known' in printed
 
 
 def test_flops_failure_is_reported(tool):

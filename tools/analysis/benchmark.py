@@ -3,7 +3,8 @@
 For every task of a UPS config the script times, on the same input batch:
 
 * UPS in predict mode (tokenizer, routed encoder, grammar-constrained greedy
-  decoding with the key/value cache);
+  decoding: in one decoder pass where every input is known in advance, as
+  for pose sequences, otherwise step by step with the key/value cache);
 * the task's single-task peer: MMAction2's ST-GCN for action recognition
   and early action prediction (the model of
   ``configs/stgcn/stgcn_ntu60_xsub_3d.py``, with the task's joint graph, input
@@ -12,7 +13,8 @@ For every task of a UPS config the script times, on the same input batch:
 
 UPS and the peer run alternately in one loop, so that changes of machine
 load hit both; the median of the repeats is reported. A second table
-compares UPS decoding with and without the key/value cache, and parameters
+compares UPS decoding in one pass, step by step with the key/value cache and
+without it (with a same-tokens check), and parameters
 and FLOPs (mmengine's ``FlopAnalyzer``) of every model are listed.
 
 Example::
@@ -252,15 +254,26 @@ def benchmark_backends(model: nn.Module, task: str,
     return result
 
 
-def benchmark_kv_cache(model: nn.Module, task: str,
+#: The decoding settings compared by :func:`benchmark_decoding`: name ->
+#: (``UPS.use_kv_cache``, ``UPS.parallel_decoding``). ``cached`` is the step
+#: by step loop with the key/value cache; ``parallel`` decodes in one pass
+#: where every input is known in advance (pose estimation), otherwise as
+#: ``cached``.
+DECODINGS = dict(parallel=(True, True), cached=(True, False),
+                 uncached=(False, False))
+
+
+def benchmark_decoding(model: nn.Module, task: str,
                        args: argparse.Namespace, device: torch.device,
                        generator: torch.Generator) -> dict:
-    """UPS predict with and without the key/value cache, alternately.
+    """UPS predict with each of the :data:`DECODINGS`, alternately, on one
+    batch.
 
     Returns:
-        per setting (``cached``, ``uncached``) the predict speed and the time
-        in decoding; ``speedup`` = uncached / cached predict latency and
-        ``decode_speedup`` the same for decoding alone.
+        per setting the predict speed and the time in decoding; per setting
+        but ``cached``, ``speedup`` = the cached loop's predict latency /
+        the setting's and ``decode_speedup`` the same for decoding alone;
+        ``same_tokens``: every setting emitted the cached loop's tokens.
     """
     frames = get_task_kind(task).window_frames or args.frames
     data = random_pose_batch(model, task, args.batch_size, frames,
@@ -268,38 +281,44 @@ def benchmark_kv_cache(model: nn.Module, task: str,
     batch = model.data_preprocessor(data, False)
     inputs, samples = batch['inputs'], batch['data_samples']
     timer = DecodeTimer(device)
-    decode = dict(cached=[], uncached=[])
-    use_kv_cache = model.use_kv_cache
+    decode = {key: [] for key in DECODINGS}
+    tokens = {}
+    saved = model.use_kv_cache, model.parallel_decoding
 
-    def runner(cached: bool) -> Callable[[], None]:
-        key = 'cached' if cached else 'uncached'
+    def runner(key: str) -> Callable[[], None]:
 
         def run() -> None:
-            model.use_kv_cache = cached
+            model.use_kv_cache, model.parallel_decoding = DECODINGS[key]
             timer.reset()
-            model(inputs, samples, mode='predict')
+            out = model(inputs, copy.deepcopy(samples), mode='predict')
             decode[key].append(timer.seconds)
+            tokens[key] = [s.pred_tokens for s in out]
 
         return run
 
     try:
         with torch.no_grad(), timer.patch(model):
-            times = time_alternating(
-                dict(cached=runner(True), uncached=runner(False)),
-                args.warmup, args.repeat, device)
+            times = time_alternating({k: runner(k) for k in DECODINGS},
+                                     args.warmup, args.repeat, device)
     finally:
-        model.use_kv_cache = use_kv_cache
+        model.use_kv_cache, model.parallel_decoding = saved
     n = args.batch_size
-    result = dict(task=task, tokens=int(samples[0].pred_tokens.numel()))
-    for key in ('cached', 'uncached'):
+    result = dict(task=task, tokens=int(tokens['cached'][0].numel()),
+                  same_tokens=all(
+                      all(torch.equal(a, b) for a, b in zip(
+                          tokens[key], tokens['cached']))
+                      for key in DECODINGS))
+    for key in DECODINGS:
         dec = statistics.median(decode[key][args.warmup:])
         result[key] = dict(**speed(times[key], n),
                            decode_ms_per_sample=dec / n * 1e3)
-    result['speedup'] = (result['uncached']['ms_per_sample'] /
-                         result['cached']['ms_per_sample'])
-    result['decode_speedup'] = (
-        result['uncached']['decode_ms_per_sample'] /
-        result['cached']['decode_ms_per_sample'])
+    for key in DECODINGS:
+        if key != 'cached':
+            result[key]['speedup'] = (result['cached']['ms_per_sample'] /
+                                      result[key]['ms_per_sample'])
+            result[key]['decode_speedup'] = (
+                result['cached']['decode_ms_per_sample'] /
+                result[key]['decode_ms_per_sample'])
     return result
 
 
@@ -326,20 +345,22 @@ def speed_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     return header, rows
 
 
-def kv_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
-    header = ['task', 'tokens', 'ms/sample cached', 'ms/sample uncached',
-              'speed-up', 'decode ms cached', 'decode ms uncached',
-              'decode speed-up']
+def decoding_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'tokens']
+    for key in DECODINGS:
+        header.append(f'ms/sample {key}')
+    for key in DECODINGS:
+        header.append(f'decode ms {key}')
+    header += [f'{key} speed-up (decode)' for key in DECODINGS
+               if key != 'cached'] + ['same tokens']
     rows = []
-    for res in results['kv_cache'].values():
-        rows.append([
-            res['task'], str(res['tokens']),
-            f"{res['cached']['ms_per_sample']:.2f}",
-            f"{res['uncached']['ms_per_sample']:.2f}",
-            f"{res['speedup']:.2f}x",
-            f"{res['cached']['decode_ms_per_sample']:.2f}",
-            f"{res['uncached']['decode_ms_per_sample']:.2f}",
-            f"{res['decode_speedup']:.2f}x"])
+    for res in results['decoding'].values():
+        row = [res['task'], str(res['tokens'])]
+        row += [f"{res[k]['ms_per_sample']:.2f}" for k in DECODINGS]
+        row += [f"{res[k]['decode_ms_per_sample']:.2f}" for k in DECODINGS]
+        row += [f"{res[k]['speedup']:.2f}x ({res[k]['decode_speedup']:.2f}x)"
+                for k in DECODINGS if k != 'cached']
+        rows.append(row + ['yes' if res['same_tokens'] else 'no'])
     return header, rows
 
 
@@ -393,8 +414,8 @@ def to_markdown(results: dict) -> str:
     parts = [f'Machine: {machine_line(results)}.', '',
              markdown_table(*speed_rows(results)), '',
              decode_line(results) + '.', '']
-    if results['kv_cache']:
-        parts += [markdown_table(*kv_rows(results)), '']
+    if results['decoding']:
+        parts += [markdown_table(*decoding_rows(results)), '']
     if results['backends']:
         parts += [markdown_table(*backend_rows(results)), '']
     failed = [f"{t} {m['model']}: {m['note']}"
@@ -433,20 +454,20 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       batch_size=args.batch_size, frames=args.frames,
                       pe_frames=PE_FRAMES, repeat=args.repeat,
                       warmup=args.warmup, seed=args.seed),
-        tasks={}, kv_cache={}, backends={})
+        tasks={}, decoding={}, backends={})
     generator = torch.Generator().manual_seed(args.seed)
     for task in tasks:
         print(f'timing {task} ...', flush=True)
         results['tasks'][task] = benchmark_task(model, task, args, device,
                                                 generator)
-    # The cache matters for long outputs (pose estimation: 3 tokens per
+    # The decoding matters for long outputs (pose estimation: 3 tokens per
     # joint + EOT); an action task shows the other end (2 tokens).
     kv_tasks = [t for t in tasks if get_task_kind(t).emits_coordinates][:1]
     actions = [t for t in tasks if not get_task_kind(t).emits_coordinates]
     kv_tasks += sorted(actions, key=lambda t: t != 'ar3d')[:1]
     for task in kv_tasks:
-        print(f'timing {task} with and without the KV cache ...', flush=True)
-        results['kv_cache'][task] = benchmark_kv_cache(model, task, args,
+        print(f'timing {task} with each decoding ...', flush=True)
+        results['decoding'][task] = benchmark_decoding(model, task, args,
                                                        device, generator)
 
     if 'onnxruntime' in args.backend:
@@ -475,10 +496,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
         for m in (res['ups'], res['peer']):
             if m and m['gflops'] is None:
                 print(f'  {task} {m["model"]}: {m["note"]}')
-    if results['kv_cache']:
-        print('\nUPS decoding with / without the key/value cache (speed-up: '
-              'uncached / cached latency)')
-        print(text_table(*kv_rows(results)))
+    if results['decoding']:
+        print('\nUPS decoding: in one pass where the inputs are known '
+              '(parallel), step by step with and without the key/value '
+              'cache (speed-up: cached latency / the setting\'s)')
+        print(text_table(*decoding_rows(results)))
     if results['backends']:
         print('\nUPS in PyTorch and in ONNX Runtime, the same batch '
               '(speed-up: PyTorch / ONNX Runtime latency)')

@@ -32,6 +32,7 @@ clones; the main tables are written once every run is there.
 """
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -51,8 +52,10 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from realbench_report import (collect_run, is_complete,  # noqa: E402
-                              render_ablation_markdown, render_fp3d_markdown,
-                              render_markdown, write_plots)
+                              render_ablation_markdown,
+                              render_encoder_ablation_markdown,
+                              render_fp3d_markdown, render_markdown,
+                              write_plots)
 from realbench_runs import REALBENCH_TASKS, ROOT, RUNS  # noqa: E402
 
 
@@ -261,10 +264,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if ablation:
         write_section(target, ablation, ABLATION_MARKS)
         print(ablation)
-    fp3d = render_fp3d_markdown(results)
-    if fp3d:
-        write_section(target, fp3d, FP3D_MARKS)
-        print(fp3d)
+    for render, marks in ((render_encoder_ablation_markdown,
+                           ENCODER_ABLATION_MARKS),
+                          (render_fp3d_markdown, FP3D_MARKS)):
+        section = render(results)
+        if section:
+            write_section(target, section, marks)
+            print(section)
     if is_complete(results):
         # The routes figure parses the UPS config here, with the runs' data
         # root.
@@ -291,10 +297,14 @@ RESULTS_NAME = 'realbench_results.json'
 def save_results(results: Dict, path: str) -> Dict:
     """Write ``results`` to ``path``, merged with the runs of the same data
     and budget already there (a run done again replaces its old record);
-    returns what was written."""
-    results = merge_results(results, path)
-    with atomic_open(path) as f:
-        json.dump(results, f, indent=1, sort_keys=True)
+    returns what was written. The merge and the write hold a lock on
+    ``path + '.lock'``: two invocations may run at once (each on its own
+    runs) without one dropping the other's."""
+    with open(path + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = merge_results(results, path)
+        with atomic_open(path) as f:
+            json.dump(results, f, indent=1, sort_keys=True)
     return results
 
 
@@ -374,6 +384,8 @@ FP3D_MARKS = ('<!-- realbench-fp3d:start -->',
               '<!-- realbench-fp3d:end -->')
 ABLATION_MARKS = ('<!-- realbench-pe-ablation:start -->',
                   '<!-- realbench-pe-ablation:end -->')
+ENCODER_ABLATION_MARKS = ('<!-- realbench-encoder-ablation:start -->',
+                          '<!-- realbench-encoder-ablation:end -->')
 
 
 def write_section(path: str, markdown: str,

@@ -12,7 +12,8 @@ import torch
 
 from mmups.tasks import get_task_kind
 # Beside this file (realbench.py puts this folder on sys.path).
-from realbench_runs import (FINETUNE_FRACTION, PE_CHANGES, REALBENCH_TASKS,
+from realbench_runs import (ENCODER_CHANGES, FINETUNE_FRACTION, PE_CHANGES,
+                            REALBENCH_TASKS,
                             ROOT, RUNS)
 
 #: Observation ratios reported in the early-prediction tables.
@@ -206,6 +207,39 @@ def render_ablation_markdown(results: dict) -> str:
                          f'{c["other"]:.1f} | {c["margin"]:+.1f} | '
                          f'{"yes" if c["met"] else "no"} |')
         lines.append('')
+    return '\n'.join(lines) + '\n'
+
+
+def render_encoder_ablation_markdown(results: dict) -> str:
+    """The section of ``docs/benchmarks.md`` with the encoder and routing
+    ablation of the joint UPS (empty without a run of it): the changes of
+    :data:`ENCODER_CHANGES` added one at a time, every task's main figure,
+    and ST-GCN on the tasks it has a run of."""
+    runs = results['runs']
+    names = [n for n in RUNS if RUNS[n].get('ablation') == 'encoder']
+    rows = [runs[n] for n in names if n in runs]
+    if not rows:
+        return ''
+    if 'ups' in runs:
+        rows.append(dict(runs['ups'], model='UPS, + ' +
+                         ENCODER_CHANGES[-1][0] + ' (the shipped configs)'))
+    rows += [runs[n] for n in ('stgcn_penn_ar2d', 'stgcn_h36m_ar3d')
+             if n in runs]
+    head = ['model'] + [f'{t} ({get_task_kind(t).main_metric_name})'
+                        for t in REALBENCH_TASKS]
+    lines = ['## Real data: the encoder and routing, step by step', '',
+             f'Machine: {results["machine"]}. Seed {results["seed"]}; '
+             f'{results["iters_per_task"]} training iterations per task. '
+             'The joint UPS (all five tasks, same budget and seed), each '
+             'row with one more change than the row before, the last one '
+             'the shipped configs; ST-GCN beside it. Reproduce: `python '
+             'tools/benchmarks/realbench.py --runs ' + ' '.join(names) +
+             ' ups stgcn_penn_ar2d stgcn_h36m_ar3d --reuse`.', '',
+             '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for run in rows:
+        cells = [_fmt(main_figure(run['metrics'].get(t, {}), t))
+                 for t in REALBENCH_TASKS]
+        lines.append('| ' + ' | '.join([run['model']] + cells) + ' |')
     return '\n'.join(lines) + '\n'
 
 

@@ -7,7 +7,7 @@ A run's name, config, ``cfg_options`` and model name identify its results
 with the results they name.
 """
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 #: The repository (the run configs are relative to it).
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -62,27 +62,47 @@ PE_CHANGES = (
 PE_TRAINING_CHANGES = 2
 
 
-def _pe_ablation() -> Dict[str, dict]:
-    """The pose-lifting ablation of the joint UPS: row i has the first i
-    groups of :data:`PE_CHANGES` (row 0, the baseline, none of them); the
-    last row is the ``ups`` run itself. Rows that differ from the next
-    trained row only in test options test that row's checkpoint.
+#: ``--cfg-options`` that turn the encoder and routing changes of the UPS
+#: configs off, one group per step of the action tasks' ablation (in the
+#: order they are added back): the connected SEM graphs; the masking of
+#: empty slots; routing that learns (the start token of its own, the full
+#: straight-through estimator and the annealed score scale, whose hook is
+#: the second of ``custom_hooks`` in configs/_base_/models/ups.py: a scale
+#: held at 1 is the encoder before).
+ENCODER_CHANGES = (
+    ('connected SEM', ['model.encoder.connect_layouts=False']),
+    ('masking', ['model.encoder.mask_empty_slots=False']),
+    ('learnt routing',
+     ['model.start_token=task_embedding',
+      'model.encoder.full_straight_through=False',
+      'custom_hooks.1.score_scale.start=1.0',
+      'custom_hooks.1.score_scale.end=1.0']),
+)
+
+
+def _ablation(prefix: str, changes: tuple, ablation: str,
+              training_changes: Optional[int] = None) -> Dict[str, dict]:
+    """The runs of an ablation of the joint UPS over ``changes`` (groups of
+    ``--cfg-options`` that turn one change off each): run ``prefix + i``
+    has the first i groups (run 0, the baseline, none of them); the last
+    row is the ``ups`` run itself. Where only the first
+    ``training_changes`` groups act in training, the rows that differ from
+    the ``ups`` run in test options alone test its checkpoint.
 
     Each spec's ``cfg_options`` go to its training and its test; a spec with
     ``tests_from`` only tests the last checkpoint of that run."""
     runs = {}
-    n = len(PE_CHANGES)
+    n = len(changes)
     for i in range(n):
-        off = [o for _, opts in PE_CHANGES[i:] for o in opts]
-        name = f'ups_pe_ablation_{i}'
-        row = 'baseline' if i == 0 else '+ ' + PE_CHANGES[i - 1][0]
+        off = [o for _, opts in changes[i:] for o in opts]
+        row = 'baseline' if i == 0 else '+ ' + changes[i - 1][0]
         spec = dict(config='configs/realbench/ups_realbench_all.py',
                     model=f'UPS, {row}', tasks=list(REALBENCH_TASKS),
-                    ablation='pe3d', cfg_options=off)
-        if i >= PE_TRAINING_CHANGES:
+                    ablation=ablation, cfg_options=off)
+        if training_changes is not None and i >= training_changes:
             # Trained as the shipped UPS: test its checkpoint.
             spec.update(tests_from='ups')
-        runs[name] = spec
+        runs[f'{prefix}{i}'] = spec
     return runs
 
 
@@ -121,7 +141,9 @@ RUNS: Dict[str, dict] = {
         config='configs/realbench/ups_realbench_separate_pe3d.py',
         model='UPS_separate, batch 16', tasks=['pe3d'], ablation='pe3d',
         cfg_options=['tasks.pe3d.batch_size=16']),
-    **_pe_ablation(),
+    **_ablation('ups_pe_ablation_', PE_CHANGES, 'pe3d',
+                PE_TRAINING_CHANGES),
+    **_ablation('ups_encoder_ablation_', ENCODER_CHANGES, 'encoder'),
     # Beyond the paper: the joint UPS with future pose prediction as a
     # sixth task (its table: realbench_report.fp3d_table).
     'ups_fp3d': dict(config='configs/realbench/ups_realbench_all_fp3d.py',

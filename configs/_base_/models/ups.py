@@ -73,6 +73,29 @@ ups_train_cfg = dict(masked_softmax=True,
 ups_test_cfg = dict(coord_readout='expectation', readout_window=None,
                     zero_root=True, flip_test=True)
 
+# The encoder sees every skeleton whole and routing learns:
+# * connect_layouts: each layout's SEM graph links its filled slots across
+#   the canonical slots it lacks. Over the canonical graph OpenPose-18 fell
+#   into 4 pieces, COCO-17 and Penn-13 into 5, bridged only by a learnt
+#   offset that starts at zero.
+# * mask_empty_slots: empty slots add nothing to filled ones (adjacency
+#   over filled slots, biases masked, GroupNorm / LayerNorm statistics over
+#   filled slots only); before, the value convolution's bias of an empty
+#   slot reached real joints through the graph.
+# * start_token='own': the decoder's start token has its own embedding per
+#   task, so the decoder's loss no longer moves the routing embedding tau.
+# * full_straight_through: the unselected blocks run forward without a
+#   graph, so the scores get the full straight-through gradient (about 2x
+#   that of the selected block's term alone, at a cosine of 0.34 to it).
+# * custom_hooks below: the score scale is annealed from 0.5 to 2 over
+#   training (RouteAnnealingHook): with score_std=4 the first draws are
+#   exploratory (a task's other block is drawn in a few % of its batches)
+#   and the last ones close to the evaluation route; at a fixed scale of 1
+#   every task kept the route of its first draw. RouteHistoryHook records
+#   the routes as they change.
+# Each is an option (RoutedEncoder, UPS, the hooks): off, the encoder
+# trains as before (docs/benchmarks.md has the ablation).
+#
 # Only the selected encoder block runs per layer, so unselected blocks get
 # no gradient: DDP needs find_unused_parameters=True (or set
 # compute_unselected=True in the encoder and drop it, at 2x encoder cost).
@@ -80,6 +103,7 @@ model = dict(
     type='UPS',
     num_pose_frames=1,
     use_kv_cache=True,
+    start_token='own',
     root_relative_lifting=True,
     train_cfg=ups_train_cfg,
     test_cfg=ups_test_cfg,
@@ -107,7 +131,10 @@ model = dict(
         gumbel_tau=1.0,
         score_std=4.0,
         compute_unselected=False,
-        norm_cfg=dict(type='GN', num_groups=1)),
+        full_straight_through=True,
+        norm_cfg=dict(type='GN', num_groups=1),
+        connect_layouts=True,
+        mask_empty_slots=True),
     vocabulary=dict(
         type='UnifiedVocabulary',
         # Class names, one per line in label order: see data/README.md,
@@ -137,3 +164,13 @@ model_wrapper_cfg = dict(
 # (tools/misc/ups_random_batch.py --placeholder-labels) to stand in for
 # missing ones.
 label_set_sizes = dict(ntu60=60, ntu120=120, kinetics400=400)
+
+# The training hooks of every UPS config: TaskRotationHook logs the task of
+# every rank's batch (and fails if ranks ever disagree); the routing hooks
+# of the comment above.
+custom_hooks = [
+    dict(type='TaskRotationHook', interval=20),
+    dict(type='RouteAnnealingHook',
+         score_scale=dict(start=0.5, end=2.0, schedule='cosine')),
+    dict(type='RouteHistoryHook', interval=250),
+]

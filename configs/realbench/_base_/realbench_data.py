@@ -71,18 +71,20 @@ h36m_normalize = dict(type='PreNormalize3D', zaxis=[0, 8], xaxis=[14, 11],
 # The protocol of the action tasks' clips (docs/tasks.md, "The action
 # tasks' clips"): the defaults of the keywords of _clip_set and _ups_task
 # below, so that a line here switches UPS and its ST-GCN peers alike. The
-# values are the protocol the realbench was run with.
+# values are the protocol the realbench is run with (before, False and 1:
+# the tables of docs/benchmarks.md say which protocol each took).
 # eap_fair_prefix: False: normalise each clip whole, cut it to its observed
 # part, sample with MMAction2's UniformSampleFrames (which loops a part
 # shorter than clip_len); True: cut the recorded clip first, normalise its
 # observed frames only and stretch a short part over clip_len frames
 # (mmups.UniformSampleFramesNoLoop), so that no frame after the cut reaches
 # the sample.
-eap_fair_prefix = False
+eap_fair_prefix = True
 # test_clips: clips sampled per validation clip (MMAction2's num_clips), and
 # their class scores averaged: UPS' model.test_cfg.average_clips, ST-GCN's
-# GCNHead average_clips, both 'prob' by default.
-test_clips = 1
+# GCNHead average_clips, both 'prob' by default. 10, as MMAction2's
+# skeleton configs test.
+test_clips = 10
 
 # What differs between the two action datasets.
 _penn = dict(ann_file=penn_ann_file, normalize=penn_normalize,

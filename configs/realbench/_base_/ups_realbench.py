@@ -63,5 +63,3 @@ val_dataloader = dict(batch_size=val_batch_size, num_workers=num_workers,
                       persistent_workers=False)
 test_dataloader = val_dataloader
 
-# Logs the task of every rank's batch; fails if ranks ever disagree.
-custom_hooks = [dict(type='TaskRotationHook', interval=20)]

@@ -77,6 +77,11 @@ class UPS(BaseModel):
             classes of eight) with joint tokens, whose cross-attention
             over M*T*V_c tokens also made iterations several times slower.
         use_kv_cache: decode with the key/value cache at inference.
+        parallel_decoding: where every decoder input is known before the
+            decoding runs (pose sequences with their coordinate inputs
+            hidden, ``train_cfg.coord_input_dropout=1``), run the decoder
+            once over all positions instead of once per token: the same
+            tokens (``SequenceHead.generate``, ``parallel``).
         start_token: what the decoder's start token reads for a task:
 
             * ``'task_embedding'`` (default): tau, the routing embedding,
@@ -170,6 +175,7 @@ class UPS(BaseModel):
                  tasks: Sequence[str] = PAPER_TASKS,
                  num_pose_frames: int = 1,
                  use_kv_cache: bool = True,
+                 parallel_decoding: bool = True,
                  start_token: str = 'task_embedding',
                  memory_tokens: str = 'frame',
                  root_relative_lifting: bool = False,
@@ -191,6 +197,7 @@ class UPS(BaseModel):
             get_task_kind(task)  # validates the name
         self.num_pose_frames = num_pose_frames
         self.use_kv_cache = use_kv_cache
+        self.parallel_decoding = parallel_decoding
         if memory_tokens not in ('frame', 'joint'):
             raise ValueError(f'memory_tokens must be "frame" or "joint", '
                              f'not {memory_tokens!r}')
@@ -416,6 +423,7 @@ class UPS(BaseModel):
             memory, mask, self.task_embedding(task, len(samples)),
             self.vocabulary.token_table(), use_cache=self.use_kv_cache,
             num_reference_tokens=self.vocabulary.num_base_tokens,
+            parallel=self.parallel_decoding,
             **self.decoding_options(grammar))
         return out, grammar
 

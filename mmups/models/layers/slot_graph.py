@@ -55,6 +55,7 @@ class SlotGraph(nn.Module):
         self.register_buffer('direction', 1. - up.t() - eye,
                              persistent=False)
         self.register_buffer('off_diagonal', 1. - eye, persistent=False)
+        self.register_buffer('eye', eye, persistent=False)
 
     def edges(self, joint_mask: Tensor) -> Tensor:
         """joint_mask: (B, V) bool -> (B, V, V) 0/1, symmetric: the edges
@@ -72,7 +73,9 @@ class SlotGraph(nn.Module):
         # edge2mat puts edge (child, parent) at [parent, child]; each column
         # is divided by its sum (normalize_digraph), zero columns stay zero.
         into_parent = inward.transpose(1, 2)
-        subsets = (torch.diag_embed(joint_mask.to(inward.dtype)),
+        # The identity over the filled slots: eye * mask rather than
+        # torch.diag_embed, which ONNX (opset 17) cannot export.
+        subsets = (self.eye * joint_mask.to(inward.dtype)[:, None, :],
                    into_parent / into_parent.sum(1, keepdim=True).clamp(min=1),
                    inward / inward.sum(1, keepdim=True).clamp(min=1))
         return torch.stack(subsets, dim=1)

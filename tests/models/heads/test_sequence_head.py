@@ -480,3 +480,63 @@ def test_cache_does_the_expected_work():
     finally:
         for handle in handles:
             handle.remove()
+
+
+COORD_IDS = torch.zeros(NUM_TOKENS, dtype=torch.bool)
+COORD_IDS[NUM_CLS:NUM_CLS + 3 * NUM_BINS] = True
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_parallel_decoding_of_hidden_inputs_equals_the_step_loop(
+        seed, monkeypatch):
+    """With every coordinate input hidden, a batch of pose samples decodes
+    in one decoder pass, to the tokens and logits of the step by step loop
+    (cached and uncached); a batch with an action sample, whose class token
+    is fed back, keeps the loop."""
+    head = scramble(make_head(seed), seed)
+    memory, mask, task, vocab = make_inputs(4, seed, num_masked=2)
+    passes = []
+    decode = head._decode
+    monkeypatch.setattr(head, '_decode', lambda x, *a, **k: (
+        passes.append(x.shape[1]), decode(x, *a, **k))[1])
+
+    grammar = ToyGrammar([4, 2, 4, 3])  # poses of 12, 6, 12, 9 tokens + EOT
+    assert SequenceHead.inputs_known(grammar, COORD_IDS, grammar.max_length)
+    fast = head.generate(memory, mask, task, vocab, grammar,
+                         hidden_ids=COORD_IDS, return_logits=True)
+    assert passes == [13]  # one pass over BOS + 12 inputs
+    for use_cache in (True, False):
+        slow = head.generate(memory, mask, task, vocab, grammar,
+                             hidden_ids=COORD_IDS, return_logits=True,
+                             use_cache=use_cache, parallel=False)
+        assert torch.equal(fast['tokens'], slow['tokens'])
+        assert torch.equal(fast['lengths'], slow['lengths'])
+        # Past a sample's end its logits are meaningless (and differ).
+        valid = (torch.arange(fast['logits'].shape[1])[None] <
+                 fast['lengths'][:, None])
+        assert torch.allclose(fast['logits'][valid], slow['logits'][valid],
+                              atol=1e-5)
+        assert torch.allclose(fast['first_logits'], slow['first_logits'],
+                              atol=1e-5)
+    assert fast['tokens'].unique().numel() > 4
+    # Truncated by max_length: the same too.
+    fast = head.generate(memory, mask, task, vocab, grammar, max_length=5,
+                         hidden_ids=COORD_IDS)
+    slow = head.generate(memory, mask, task, vocab, grammar, max_length=5,
+                         hidden_ids=COORD_IDS, parallel=False)
+    assert torch.equal(fast['tokens'], slow['tokens'])
+
+    # An action sample feeds its class token back: not known in advance.
+    mixed = ToyGrammar([4, None, 3, 2])
+    assert not SequenceHead.inputs_known(mixed, COORD_IDS, mixed.max_length)
+    passes.clear()
+    fast = head.generate(memory, mask, task, vocab, mixed,
+                         hidden_ids=COORD_IDS)
+    slow = head.generate(memory, mask, task, vocab, mixed,
+                         hidden_ids=COORD_IDS, parallel=False)
+    assert len(passes) == 2 * mixed.max_length
+    assert torch.equal(fast['tokens'], slow['tokens'])
+    # Without hidden inputs nothing is known in advance either.
+    passes.clear()
+    head.generate(memory, mask, task, vocab, grammar)
+    assert len(passes) == grammar.max_length
