@@ -84,6 +84,14 @@ class MultiHeadAttention(nn.Module):
                     v = torch.cat([cache['v'], v], dim=2)
                 cache['k'], cache['v'] = k, v
 
+        out = self._attend(q, k, v, key_padding_mask, causal)
+        return self.proj_drop(self.proj(out))
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor,
+                key_padding_mask: Optional[Tensor],
+                causal: bool = False) -> Tensor:
+        """Per-head queries (N, heads, Lq, C / heads) and keys/values ->
+        the (N, Lq, C) attended values, before the output projection."""
         mask = None
         if key_padding_mask is not None:
             mask = key_padding_mask[:, None, None, :].bool()
@@ -97,8 +105,31 @@ class MultiHeadAttention(nn.Module):
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask,
             dropout_p=self.attn_drop if self.training else 0.)
-        out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], -1)
-        return self.proj_drop(self.proj(out))
+        n, _, length, _ = q.shape
+        return out.transpose(1, 2).reshape(n, length, -1)
+
+    def entry_weights(self, entries: Tensor) -> Tuple[Tensor, ...]:
+        """The projections' parameters that :meth:`forward_entries` uses:
+        the q and kv weights' columns and the output projection's rows and
+        bias entries ``entries`` (E,) long."""
+        return (self.q.weight[:, entries], self.kv.weight[:, entries],
+                self.proj.weight[entries], self.proj.bias[entries])
+
+    def forward_entries(self, x: Tensor, weights: Tuple[Tensor, ...],
+                        key_padding_mask: Optional[Tensor] = None) -> Tensor:
+        """Self-attention of tokens whose channels outside some entries
+        are zero, computed on those channels alone: (N, L, E) tokens ``x``
+        (those channels of the C-channel tokens) and ``weights``, what
+        :meth:`entry_weights` gives for them -> the (N, L, E) same channels
+        of :meth:`forward`'s output. The projections read and write only
+        these channels (inner width C as ever): about E / C of their
+        multiply-adds."""
+        q_weight, kv_weight, proj_weight, proj_bias = weights
+        q = F.linear(x, q_weight, self.q.bias)
+        k, v = F.linear(x, kv_weight, self.kv.bias).chunk(2, dim=-1)
+        out = self._attend(self._heads(q), self._heads(k), self._heads(v),
+                           key_padding_mask)
+        return self.proj_drop(F.linear(out, proj_weight, proj_bias))
 
 
 class MLP(nn.Sequential):
@@ -110,3 +141,19 @@ class MLP(nn.Sequential):
                          nn.Dropout(drop),
                          nn.Linear(hidden_dims, out_dims or in_dims),
                          nn.Dropout(drop))
+
+    def entry_weights(self, entries: Tensor) -> Tuple[Tensor, ...]:
+        """The parameters :meth:`forward_entries` uses: the first layer's
+        weight columns and the second's rows and bias entries ``entries``
+        (E,) long (input and output widths must agree)."""
+        return (self[0].weight[:, entries], self[3].weight[entries],
+                self[3].bias[entries])
+
+    def forward_entries(self, x: Tensor, weights: Tuple[Tensor, ...]) -> Tensor:
+        """The MLP of inputs that are zero outside some entries, computed on
+        those channels alone: (..., E) -> the (..., E) same channels of the
+        output; ``weights`` from :meth:`entry_weights`."""
+        fc1, act, drop1, _, drop2 = self
+        fc1_weight, fc2_weight, fc2_bias = weights
+        hidden = drop1(act(F.linear(x, fc1_weight, fc1.bias)))
+        return drop2(F.linear(hidden, fc2_weight, fc2_bias))

@@ -179,6 +179,57 @@ def test_masked_tem_ignores_empty_entries():
         tem(x)
 
 
+def test_filled_entries_path_equals_the_masked_computation(monkeypatch):
+    """A batch of one layout runs the masked TEM on the filled entries
+    alone; its outputs and gradients are those of the masked computation
+    over every entry (what a batch of mixed layouts runs), and the weights
+    it keeps for inference follow a change of the parameters."""
+    tem = randomise(SEMTEMBlock(D, V, num_heads=2, mlp_ratio=1.5,
+                                mask_empty_slots=True)).tem
+    mask = layout_masks('coco', 'coco', 'coco')
+    x = inputs(mask).reshape(3, 5, V * D)
+    frames = torch.ones(3, 5, dtype=torch.bool)
+    frames[1, 3:] = False
+    calls = []
+    filled = tem._forward_filled
+    monkeypatch.setattr(tem, '_forward_filled',
+                        lambda *a: (calls.append(1), filled(*a))[1])
+
+    def masked(z):
+        """The masked path over all entries, forced by a mixed batch: a
+        sample of another layout appended, then dropped."""
+        extra = layout_masks('nturgb+d')
+        out = tem(torch.cat([z, inputs(extra).reshape(1, 5, V * D)]),
+                  torch.cat([frames, frames[:1]]),
+                  torch.cat([mask, extra]))
+        return out[:3]
+
+    for train in (True, False):
+        tem.train(train)
+        a = x.clone().requires_grad_()
+        fast = tem(a, frames, mask)
+        assert calls == [1]
+        b = x.clone().requires_grad_()
+        slow = masked(b)
+        assert calls == [1]
+        assert torch.allclose(fast, slow, atol=1e-5)
+        fast.square().sum().backward()
+        grads = [p.grad.clone() for p in tem.parameters()]
+        tem.zero_grad()
+        slow.square().sum().backward()
+        assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-3)
+        for g, p in zip(grads, tem.parameters()):
+            assert torch.allclose(g, p.grad, rtol=1e-4, atol=1e-3)
+        tem.zero_grad()
+        calls.clear()
+    with torch.no_grad():
+        before = tem(x, frames, mask)
+        tem.mlp[3].weight.mul_(2)  # the kept weights must follow
+        after = tem(x, frames, mask)
+        assert not torch.allclose(before, after)
+        assert torch.allclose(after, masked(x), atol=1e-5)
+
+
 @pytest.mark.parametrize('name', ['coco', 'nturgb+d'])
 def test_masked_sem_is_the_sem_of_the_filled_slots_alone(name):
     """With the option the SEM of a layout computes what the plain SEM
