@@ -149,7 +149,8 @@ class MLP(nn.Sequential):
         return (self[0].weight[:, entries], self[3].weight[entries],
                 self[3].bias[entries])
 
-    def forward_entries(self, x: Tensor, weights: Tuple[Tensor, ...]) -> Tensor:
+    def forward_entries(self, x: Tensor,
+                        weights: Tuple[Tensor, ...]) -> Tensor:
         """The MLP of inputs that are zero outside some entries, computed on
         those channels alone: (..., E) -> the (..., E) same channels of the
         output; ``weights`` from :meth:`entry_weights`."""
