@@ -107,3 +107,40 @@ def test_backends_side_by_side(tool, tmp_path, capsys):
         '1', '--frames', '16', '--repeat', '1', '--warmup', '0', '--tasks',
         'ar3d'])
     assert results['backends'] == {}
+
+
+def test_streaming_updates(tool, tmp_path, monkeypatch):
+    """--streaming: each early-prediction task's update of one sample of
+    --frames frames, timed for UPS, its peer and (with onnxruntime) UPS in
+    ONNX Runtime; the budget column follows the measured latency."""
+    pytest.importorskip('onnxruntime')
+    md = tmp_path / 'bench.md'
+    results = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--frames',
+        '12', '--repeat', '2', '--warmup', '0', '--threads', '1', '--tasks',
+        'eap3d', 'ar3d', '--streaming', '--backend', 'torch', 'onnxruntime',
+        '--markdown', str(md)])
+    assert set(results['streaming']) == {'eap3d'}  # early prediction only
+    res = results['streaming']['eap3d']
+    assert res['frames'] == 12 and 'ST-GCN' in res['peer_model']
+    for key in ('ups', 'peer', 'onnxruntime'):
+        assert res[key]['batch_size'] == 1
+        assert res[key]['ms_per_sample'] > 0
+    assert res['within_budget'] == (
+        res['ups']['ms_per_sample'] <= tool['STREAM_BUDGET_MS'])
+    assert '| eap3d | 12 |' in md.read_text()
+
+    # Every update runs UPS on one sample of the stream's frames.
+    shapes = []
+    model_cls = type(tool['build_ups'](osp.join(
+        ROOT, 'configs/_base_/models/ups_tiny.py'))[0])
+    predict = model_cls.predict
+    monkeypatch.setattr(model_cls, 'predict', lambda self, x, s: (
+        shapes.append(tuple(x.shape)), predict(self, x, s))[1])
+    results = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--frames',
+        '12', '--repeat', '2', '--warmup', '1', '--tasks', 'eap3d',
+        '--streaming'])
+    stream = [s for s in shapes if s[0] == 1]
+    assert len(stream) == 3 and all(s[2] == 12 for s in stream)
+    assert 'onnxruntime' not in results['streaming']['eap3d']

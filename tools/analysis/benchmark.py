@@ -76,6 +76,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='with onnxruntime: UPS also exported to ONNX '
                         '(tools/deployment/export_onnx.py) and timed in ONNX '
                         'Runtime against PyTorch on the same batch (CPU)')
+    parser.add_argument('--streaming', action='store_true',
+                        help='also time early-prediction updates of a '
+                        'stream: one sample of --frames frames per update')
     parser.add_argument('--threads', type=int,
                         help='torch CPU threads (default: torch\'s choice)')
     parser.add_argument('--seed', type=int, default=0)
@@ -322,6 +325,65 @@ def benchmark_decoding(model: nn.Module, task: str,
     return result
 
 
+#: The real-time budget of one early-prediction update: a frame rate of 25.
+STREAM_BUDGET_MS = 40.0
+
+
+def benchmark_streaming(model: nn.Module, task: str,
+                        args: argparse.Namespace, device: torch.device,
+                        generator: torch.Generator) -> dict:
+    """Latency of updating an early-prediction result when one new frame
+    of a stream arrives (the real-time use): one sample's observed frames,
+    resampled to ``--frames`` as the task's test pipeline does, through
+    UPS predict at batch 1, beside the task's peer on the same frames (and
+    UPS in ONNX Runtime with ``--backend onnxruntime``). The TEM attends
+    over all frames, so a new frame changes every token: each update is a
+    whole forward pass.
+
+    Returns:
+        per model (``ups``, ``peer``, ``onnxruntime`` where run) the
+        median ms per update and updates/s, and whether UPS' update fits
+        :data:`STREAM_BUDGET_MS`.
+    """
+    data = random_pose_batch(model, task, 1, args.frames,
+                             generator=generator)
+    runs = {}
+
+    def run_ups() -> None:
+        batch = model.data_preprocessor(data, False)
+        model(batch['inputs'], batch['data_samples'], mode='predict')
+
+    runs['ups'] = run_ups
+    peer = peer_for(task, model, data, device)
+    if peer is not None:
+        runs['peer'] = peer['run']
+    export_dir = None
+    if 'onnxruntime' in args.backend and device.type == 'cpu':
+        from mmups.deployment import ONNXRuntimeUPS, export_onnx
+        export_dir = tempfile.TemporaryDirectory()
+        export_onnx(model, task, export_dir.name)
+        ort_model = ONNXRuntimeUPS(model, export_dir.name)
+
+        def run_ort() -> None:
+            batch = model.data_preprocessor(data, False)
+            ort_model.predict(batch['inputs'], batch['data_samples'])
+
+        runs['onnxruntime'] = run_ort
+    try:
+        with torch.no_grad():
+            times = time_alternating(runs, args.warmup, args.repeat, device)
+    finally:
+        if export_dir is not None:
+            export_dir.cleanup()
+    result = dict(task=task, frames=args.frames,
+                  peer_model=peer['name'] if peer else None)
+    for key in runs:
+        result[key] = speed(times[key], 1)
+    result['within_budget'] = (result['ups']['ms_per_sample'] <=
+                               STREAM_BUDGET_MS)
+    return result
+
+
 # ---------------------------------------------------------------- tables
 def _fmt(value: Optional[float], digits: int = 2) -> str:
     return 'n/a' if value is None else f'{value:.{digits}f}'
@@ -376,6 +438,24 @@ def backend_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     return header, rows
 
 
+def streaming_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'frames', 'UPS ms/update', 'UPS updates/s',
+              'ONNX Runtime UPS ms/update', 'peer', 'peer ms/update',
+              f'UPS within {STREAM_BUDGET_MS:.0f} ms']
+    rows = []
+    for res in results['streaming'].values():
+        ort, peer = res.get('onnxruntime'), res.get('peer')
+        rows.append([
+            res['task'], str(res['frames']),
+            f"{res['ups']['ms_per_sample']:.1f}",
+            f"{res['ups']['samples_per_s']:.1f}",
+            f"{ort['ms_per_sample']:.1f}" if ort else '-',
+            res['peer_model'] or '-',
+            f"{peer['ms_per_sample']:.1f}" if peer else '-',
+            'yes' if res['within_budget'] else 'no'])
+    return header, rows
+
+
 def text_table(header: List[str], rows: List[List[str]]) -> str:
     widths = [max(len(r[i]) for r in [header] + rows)
               for i in range(len(header))]
@@ -418,6 +498,8 @@ def to_markdown(results: dict) -> str:
         parts += [markdown_table(*decoding_rows(results)), '']
     if results['backends']:
         parts += [markdown_table(*backend_rows(results)), '']
+    if results['streaming']:
+        parts += [markdown_table(*streaming_rows(results)), '']
     failed = [f"{t} {m['model']}: {m['note']}"
               for t, r in results['tasks'].items()
               for m in (r['ups'], r['peer']) if m and m['gflops'] is None]
@@ -454,7 +536,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       batch_size=args.batch_size, frames=args.frames,
                       pe_frames=PE_FRAMES, repeat=args.repeat,
                       warmup=args.warmup, seed=args.seed),
-        tasks={}, decoding={}, backends={})
+        tasks={}, decoding={}, backends={}, streaming={})
     generator = torch.Generator().manual_seed(args.seed)
     for task in tasks:
         print(f'timing {task} ...', flush=True)
@@ -469,6 +551,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(f'timing {task} with each decoding ...', flush=True)
         results['decoding'][task] = benchmark_decoding(model, task, args,
                                                        device, generator)
+
+    if args.streaming:
+        for task in tasks:
+            if get_task_kind(task).name != 'early_prediction':
+                continue
+            print(f'timing {task} updates of a stream ...', flush=True)
+            results['streaming'][task] = benchmark_streaming(
+                model, task, args, device, generator)
 
     if 'onnxruntime' in args.backend:
         for task in tasks:
@@ -505,6 +595,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print('\nUPS in PyTorch and in ONNX Runtime, the same batch '
               '(speed-up: PyTorch / ONNX Runtime latency)')
         print(text_table(*backend_rows(results)))
+    if results['streaming']:
+        print('\nEarly prediction as a stream: latency of one update when a '
+              'frame arrives (batch 1)')
+        print(text_table(*streaming_rows(results)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

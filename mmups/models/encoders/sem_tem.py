@@ -81,6 +81,26 @@ class SpatialEncodingModule(nn.Module):
             feat = gcn(feat, graph + offset, mask) * keep
         return feat.permute(0, 2, 3, 1)
 
+    def forward_filled(self, x: Tensor, joint_mask: Tensor,
+                       filled: Tensor) -> Tensor:
+        """The masked forward of a batch of one layout on its filled slots
+        alone: x (B, T, E, d), the (E,) slots ``filled`` of ``joint_mask``
+        (B, V) -> (B, T, E, d). Over the filled slots the masked graph and
+        the GroupNorm statistics are the plain ones, and the convolutions
+        act per slot or per pair of slots: the outputs of :meth:`forward`
+        at those slots, from E / V of the slots."""
+        if not self.mask_empty_slots:
+            raise ValueError('forward_filled is the computation of '
+                             'mask_empty_slots=True')
+        graph = self.slot_graph(joint_mask[:1])[0].to(x.dtype)
+        graph = graph.index_select(1, filled).index_select(2, filled)
+        offsets = self.graph_offset.index_select(2, filled).index_select(
+            3, filled)
+        feat = x.permute(0, 3, 1, 2)  # (B, d, T, E)
+        for gcn, offset in zip(self.gcns, offsets):
+            feat = gcn(feat, graph + offset)
+        return feat.permute(0, 2, 3, 1)
+
 
 class TemporalEncodingModule(nn.Module):
     """TEM: multi-head self-attention between frame-level tokens, then a
@@ -155,15 +175,24 @@ class TemporalEncodingModule(nn.Module):
     def _forward_filled(self, x: Tensor, filled: Tensor,
                         frame_mask: Optional[Tensor]) -> Tensor:
         """The masked forward of a batch whose samples fill the same (E,)
-        entries ``filled`` of the frame tokens, computed on them alone: the
-        LayerNorms over them are the masked ones, the attention and MLP
-        read and write only them, and the other entries pass through as
-        they came (the masked form adds zeros to them). Measured on the
-        paper-size encoder: the same outputs to float rounding."""
+        entries ``filled`` of the frame tokens: :meth:`forward_entries` on
+        them, the other entries passed through as they came (the masked
+        form adds zeros to them)."""
+        return x.index_copy(-1, filled, self.forward_entries(
+            x.index_select(-1, filled), filled, frame_mask))
+
+    def forward_entries(self, h: Tensor, filled: Tensor,
+                        frame_mask: Optional[Tensor] = None) -> Tensor:
+        """The masked forward on the filled entries alone: h (B, T, E), the
+        entries ``filled`` (E,) long of the (B, T, V*d) frame tokens of
+        every sample -> (B, T, E), those entries of :meth:`forward`'s
+        output. The LayerNorms over them are the masked ones, and the
+        attention and MLP read and write only them: ~E / (V*d) of the
+        compute, the same outputs to float rounding."""
         norm1, norm2, attn, mlp = self._filled_weights(filled)
 
-        def norm(layer: nn.LayerNorm, h: Tensor, affine: tuple) -> Tensor:
-            full = h.float()
+        def norm(layer: nn.LayerNorm, z: Tensor, affine: tuple) -> Tensor:
+            full = z.float()
             if torch.onnx.is_in_onnx_export():
                 # E is a graph value there, and layer_norm needs a
                 # constant shape.
@@ -172,14 +201,12 @@ class TemporalEncodingModule(nn.Module):
                 out = ((full - mean) * torch.rsqrt(var + layer.eps) *
                        affine[0] + affine[1])
             else:
-                out = F.layer_norm(full, h.shape[-1:], *affine, layer.eps)
-            return out.to(h.dtype)
+                out = F.layer_norm(full, z.shape[-1:], *affine, layer.eps)
+            return out.to(z.dtype)
 
-        h = x.index_select(-1, filled)  # (B, T, E)
         h = h + self.attn.forward_entries(norm(self.norm1, h, norm1), attn,
                                           key_padding_mask=frame_mask)
-        h = h + self.mlp.forward_entries(norm(self.norm2, h, norm2), mlp)
-        return x.index_copy(-1, filled, h)
+        return h + self.mlp.forward_entries(norm(self.norm2, h, norm2), mlp)
 
     def _filled_weights(self, filled: Tensor) -> tuple:
         """The parameters of :meth:`_forward_filled` for the entries
@@ -226,8 +253,21 @@ class SEMTEMBlock(nn.Module):
         self.tem = TemporalEncodingModule(embed_dims * num_joints, num_heads,
                                           mlp_ratio, drop, mask_empty_slots)
 
-    def forward(self, x: Tensor, joint_mask: Tensor) -> Tensor:
-        """x: (B, T, V, d); joint_mask: (B, V) bool -> (B, T, V, d)."""
+    def forward(self, x: Tensor, joint_mask: Tensor,
+                filled: Optional[Tensor] = None) -> Tensor:
+        """x: (B, T, V, d); joint_mask: (B, V) bool -> (B, T, V, d).
+
+        With ``filled`` (E,) long, the slots every sample fills (needs
+        ``mask_empty_slots``): x is (B, T, E, d), those slots alone, and so
+        is the output, the masked computation's at those slots
+        (``forward_filled`` of the SEM and TEM)."""
+        if filled is not None:
+            b, t, e, d = x.shape
+            x = self.sem.forward_filled(x, joint_mask, filled)
+            entries = (filled[:, None] * d + torch.arange(
+                d, device=filled.device)).flatten()
+            return self.tem.forward_entries(
+                x.reshape(b, t, e * d), entries).reshape(b, t, e, d)
         b, t, v, d = x.shape
         x = self.sem(x, joint_mask)
         x = self.tem(x.reshape(b, t, v * d),

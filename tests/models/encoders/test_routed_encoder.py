@@ -251,3 +251,69 @@ def test_options_add_no_checkpoint_entries():
     keys = set(make().state_dict())
     assert set(make(full_straight_through=True,
                     score_scale=0.5).state_dict()) == keys
+
+
+def close(a, b):
+    """Equal to float rounding, relative to the larger values (gradients
+    of these random weights reach thousands)."""
+    return bool((a - b).abs().max() <= 1e-5 * max(1., float(b.abs().max())))
+
+
+@pytest.mark.parametrize('options', [
+    dict(), dict(full_straight_through=True), dict(compute_unselected=True)])
+def test_one_layout_batch_runs_on_its_filled_slots(options, monkeypatch):
+    """With masked empty slots, a batch of one layout runs every block on
+    its filled slots alone (SEM and TEM ``forward_filled``); outputs and
+    gradients are those of the masked computation over all slots, which a
+    batch of mixed layouts runs. forward_route does the same."""
+    from mmups.skeleton import get_layout
+    enc = make(mask_empty_slots=True, connect_layouts=True, **options)
+    with torch.no_grad():  # graph offsets and refinement active
+        for p in enc.parameters():
+            p.add_(torch.randn(p.shape) * 0.2)
+    slots = torch.as_tensor(get_layout('coco').canonical_index)
+    mask = torch.zeros(3, V, dtype=torch.bool)
+    mask[:, slots] = True
+    x = torch.randn(3, 2, 5, V, 4) * mask[:, None, None, :, None]
+    other = torch.zeros(1, V, dtype=torch.bool)
+    other[0, :25] = True
+    extra = torch.randn(1, 2, 5, V, 4) * other[:, None, None, :, None]
+    compact = []
+    block_cls = type(enc.layers[0][0])
+    forward = block_cls.forward
+    monkeypatch.setattr(block_cls, 'forward', lambda self, f, m, filled=None:
+                        (compact.append(filled is not None),
+                         forward(self, f, m, filled))[1])
+
+    for train in (True, False):
+        enc.train(train)
+        torch.manual_seed(1)  # the same route draw for both
+        a = x.clone().requires_grad_()
+        fast = enc(a, mask, task=1)
+        assert compact and all(compact)
+        compact.clear()
+        torch.manual_seed(1)
+        b = x.clone().requires_grad_()
+        slow = enc(torch.cat([b, extra]), torch.cat([mask, other]),
+                   task=1)[:3]
+        assert compact and not any(compact)
+        compact.clear()
+        assert close(fast, slow)
+        assert fast[:, :, :, ~mask[0]].abs().sum() == 0
+        (fast.square().sum()).backward()
+        grads = {n: p.grad.clone() for n, p in enc.named_parameters()
+                 if p.grad is not None}
+        enc.zero_grad()
+        slow.square().sum().backward()
+        assert close(a.grad, b.grad)
+        for n, p in enc.named_parameters():
+            if n in grads:
+                assert close(grads[n], p.grad), n
+        enc.zero_grad()
+    with torch.no_grad():
+        route = enc.get_routes()[1].tolist()
+        fast = enc.forward_route(x, mask, route)
+        assert all(compact)
+        slow = enc.forward_route(torch.cat([x, extra]),
+                                 torch.cat([mask, other]), route)[:3]
+        assert close(fast, slow)
