@@ -200,7 +200,8 @@ class RoutedEncoder(BaseModule):
         route ``weights`` (see the class docstring for what runs); with
         ``filled``, on those slots alone (:meth:`_filled_slots`)."""
         if self.compute_unselected:
-            return sum(w * blk(feat, mask, filled) for w, blk in zip(weights, blocks))
+            return sum(w * blk(feat, mask, filled)
+                       for w, blk in zip(weights, blocks))
         h = int(weights.argmax())
         if not (self.full_straight_through and weights.requires_grad):
             # weights[h] is exactly 1 in the forward pass; multiplying by
