@@ -163,3 +163,41 @@ class DecoderStepGraph(nn.Module):
         present: Sequence[Tensor] = [
             t for c in block_caches for t in (c['self']['k'], c['self']['v'])]
         return (head.token_logits(hidden[:, -1], vocab_embed), *present)
+
+
+class DecoderSequenceGraph(nn.Module):
+    """The one decoder pass of ``SequenceHead.generate`` where every input
+    is known before decoding (``parallel``: pose sequences with their
+    coordinate inputs hidden): the logits of every position at once.
+
+    Args:
+        head: the model's ``SequenceHead`` (in evaluation mode).
+    """
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = head
+        self.input_names = (('input_embeds', 'memory_mask', 'vocab_embed') +
+                            tuple(decoder_cache_names(len(head.blocks),
+                                                      'cross')))
+        self.output_names = ('logits', )
+
+    def forward(self, input_embeds: Tensor, memory_mask: Tensor,
+                vocab_embed: Tensor, *cross: Tensor) -> Tensor:
+        """
+        Args:
+            input_embeds: (N, L, C) the inputs of positions 0 .. L-1 (the
+                start token, then the fed-back tokens' embeddings).
+            memory_mask, vocab_embed: as in :class:`DecoderStepGraph`.
+            cross: the memory's key and value of each block.
+
+        Returns:
+            logits (N, L, K) of every position (unmasked).
+        """
+        head = self.head
+        length = input_embeds.shape[1]
+        x = head.drop(input_embeds + head.pos_embed[:length])
+        caches = [dict(self={}, cross=dict(k=cross[2 * i], v=cross[2 * i + 1]))
+                  for i in range(len(head.blocks))]
+        return head.token_logits(head.run_blocks(x, None, memory_mask, caches),
+                                 vocab_embed)

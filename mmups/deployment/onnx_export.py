@@ -27,7 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from mmups.tasks import get_task_kind
-from .graphs import (DecoderInitGraph, DecoderStepGraph, EncoderGraph,
+from .graphs import (DecoderInitGraph, DecoderSequenceGraph,
+                     DecoderStepGraph, EncoderGraph,
                      decoder_cache_names)
 from .manifest import (MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION,
                        model_config_record, weights_fingerprint)
@@ -39,7 +40,8 @@ DEFAULT_OPSET = 17
 OPSET_RANGE = (17, 20)
 #: File names in an export directory.
 GRAPH_FILES = dict(encoder='encoder.onnx', decoder_init='decoder_init.onnx',
-                   decoder_step='decoder_step.onnx')
+                   decoder_step='decoder_step.onnx',
+                   decoder_sequence='decoder_sequence.onnx')
 LAYOUTS_FILE = 'layouts.npz'
 #: Sizes of the made-up example the graphs are traced with: every dynamic
 #: axis larger than 1, so that the tracer keeps none of them fixed.
@@ -181,6 +183,19 @@ def export_onnx(model: nn.Module, task: str, out_dir: str,
     records['decoder_step'] = _export_graph(
         step, (start, position, memory_mask, vocab_embed, *cross, *past),
         osp.join(out_dir, GRAPH_FILES['decoder_step']), step_axes, opset)
+
+    # The decoder in one pass over inputs known in advance (UPS'
+    # parallel_decoding), for the kinds whose sequences may be decoded so.
+    if kind.emits_coordinates:
+        sequence = DecoderSequenceGraph(head).eval()
+        embeds = torch.randn(ex['batch'], ex['positions'], start.shape[-1],
+                             generator=generator).to(device)
+        records['decoder_sequence'] = _export_graph(
+            sequence, (embeds, memory_mask, vocab_embed, *cross),
+            osp.join(out_dir, GRAPH_FILES['decoder_sequence']),
+            dict(input_embeds={0: 'N', 1: 'L'}, memory_mask=batch_memory,
+                 vocab_embed={0: 'K'}, logits={0: 'N', 1: 'L', 2: 'K'},
+                 **cache_axes), opset)
 
     layouts = {}
     for name in tokenizer.layouts:

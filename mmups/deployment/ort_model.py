@@ -187,6 +187,25 @@ class ONNXRuntimeUPS:
             None, dict(memory=memory.numpy(), vocab_table=table))
         feeds = dict(memory_mask=mask.numpy(), vocab_embed=vocab_embed,
                      **dict(zip(export.cross_names, cross)))
+        options = self.model.decoding_options(grammar)
+        head = self.model.head
+        if (self.model.parallel_decoding and 'decoder_sequence' in
+                export.sessions and options['hidden_ids'] is not None):
+            limit = head.decoding_limit(grammar)
+            if head.inputs_known(grammar, options['hidden_ids'], limit):
+                # As SequenceHead.generate(parallel=True): the start token,
+                # then zeros, in one pass.
+                embeds = np.zeros(start.shape[:1] + (limit, ) +
+                                  start.shape[2:], np.float32)
+                embeds[:, :1] = start
+                logits = torch.from_numpy(export.sessions[
+                    'decoder_sequence'].run(None, dict(
+                        feeds, input_embeds=embeds))[0])
+                out = head.greedy_decode(
+                    lambda new_input, step: logits[:, step],
+                    torch.from_numpy(start), torch.from_numpy(vocab_embed),
+                    **options)
+                return out, grammar
         # Nothing decoded yet: empty self-attention caches (P = 0).
         past = [np.zeros(k.shape[:2] + (0, ) + k.shape[3:], np.float32)
                 for k in cross]
@@ -200,8 +219,7 @@ class ONNXRuntimeUPS:
             logits, *past = session.run(None, feeds)
             return torch.from_numpy(logits)
 
-        out = self.model.head.greedy_decode(
+        out = head.greedy_decode(
             step_logits, torch.from_numpy(start),
-            torch.from_numpy(vocab_embed),
-            **self.model.decoding_options(grammar))
+            torch.from_numpy(vocab_embed), **options)
         return out, grammar

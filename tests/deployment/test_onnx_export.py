@@ -14,6 +14,7 @@ from mmups.deployment import export_onnx
 from mmups.deployment.manifest import (model_config_record,
                                        weights_fingerprint)
 from mmups.deployment.onnx_export import layout_keys
+from mmups.tasks import get_task_kind
 
 
 @pytest.fixture(scope='module')
@@ -61,6 +62,14 @@ def test_every_task_is_exported_checked_and_described(model, demo_onnx,
                 assert step['outputs'][f'present_{what}_{i}'] == [
                     'N', heads, 'P + 1', head_dims]
         assert step['outputs']['logits'] == ['N', 'K']
+        # The one-pass decoder, for the kinds that emit coordinates.
+        emits = get_task_kind(task).emits_coordinates
+        assert ('decoder_sequence' in graphs) == emits
+        if emits:
+            sequence = graphs['decoder_sequence']
+            assert sequence['inputs']['input_embeds'] == [
+                'N', 'L', head.embed_dims]
+            assert sequence['outputs']['logits'] == ['N', 'L', 'K']
         assert manifest['decoder'] == dict(
             num_blocks=len(head.blocks), num_heads=heads,
             head_dims=head_dims, embed_dims=head.embed_dims,

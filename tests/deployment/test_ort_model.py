@@ -14,6 +14,7 @@ import torch
 
 from mmups.apis import init_model
 from mmups.deployment import ExportDirError, ONNXRuntimeUPS
+from mmups.tasks import get_task_kind
 from mmups.testing import random_pose_batch
 
 #: A task of each kind of the demo model, and the joint layouts of its
@@ -69,10 +70,23 @@ def test_every_task_kind_predicts_as_pytorch(model, demo_onnx, onnxruntime,
     for module in (model.tokenizer, model.encoder, model.head):
         monkeypatch.setattr(module, 'forward', refuse)
     monkeypatch.setattr(model.head, 'run_blocks', refuse)
+    # Which decoder graphs run: a pose in one pass of decoder_sequence.onnx
+    # (as PyTorch's parallel decoding), an action token by token.
+    runs = []
+    export = runner._export(task)
+    for name, session in export.sessions.items():
+        monkeypatch.setattr(session, 'run', lambda *a, _n=name, _r=(
+            session.run), **k: (runs.append(_n), _r(*a, **k))[1])
     for batch, expected in zip(batches, want):
+        runs.clear()
         got = runner.test_step(copy.deepcopy(batch))
         assert len(got) == len(expected)
         assert_same_predictions(expected, got)
+        if get_task_kind(task).emits_coordinates:
+            assert runs.count('decoder_sequence') == 1, runs
+            assert 'decoder_step' not in runs
+        else:
+            assert runs.count('decoder_step') == 2, runs
 
 
 def test_one_runner_serves_several_tasks(model, demo_onnx, onnxruntime):
