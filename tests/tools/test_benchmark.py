@@ -98,6 +98,13 @@ def test_backends_side_by_side(tool, tmp_path, capsys):
             res['torch']['ms_per_sample'] /
             res['onnxruntime']['ms_per_sample']), task
         assert res['torch']['batch_size'] == 2
+    # ST-GCN exported as MMAction2 exports it, beside UPS.
+    gcn = results['backends']['ar3d']
+    assert gcn['peer_same_scores'] is True and 'ST-GCN' in gcn['peer']
+    assert gcn['ratio_onnxruntime'] == pytest.approx(
+        gcn['peer_onnxruntime']['ms_per_sample'] /
+        gcn['onnxruntime']['ms_per_sample'])
+    assert 'peer_onnxruntime' not in results['backends']['pe3d']
     assert '| task | ms/sample PyTorch | ms/sample ONNX Runtime |' in (
         md.read_text())
     assert 'UPS in PyTorch and in ONNX Runtime' in capsys.readouterr().out

@@ -48,7 +48,7 @@ ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 BENCHMARKS = osp.join(ROOT, 'tools', 'benchmarks')
 if BENCHMARKS not in sys.path:
     sys.path.insert(0, BENCHMARKS)
-from peers import peer_for  # noqa: E402
+from peers import export_stgcn_onnx, peer_for  # noqa: E402
 from timing import DecodeTimer, speed, time_alternating  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', '_base_', 'models', 'ups.py')
@@ -222,19 +222,29 @@ def benchmark_backends(model: nn.Module, task: str,
     exports them, run by :class:`mmups.deployment.ONNXRuntimeUPS` with the
     same number of threads.
 
+    Action tasks' ST-GCN peer is timed too, in PyTorch and exported as
+    MMAction2 exports it (:func:`peers.export_stgcn_onnx`) in ONNX Runtime,
+    with a same-scores check.
+
     Returns:
         per backend (``torch``, ``onnxruntime``) the predict speed;
         ``speedup`` = PyTorch / ONNX Runtime latency, and whether both
-        emitted the same tokens.
+        emitted the same tokens; with an ST-GCN peer also ``peer_torch``,
+        ``peer_onnxruntime``, ``peer_speedup``, ``peer_same_scores`` and
+        ``ratio_onnxruntime`` (UPS samples/s over ST-GCN's, both in ONNX
+        Runtime).
     """
     from mmups.deployment import ONNXRuntimeUPS, export_onnx
+    from mmups.deployment.optional import import_optional
     if device.type != 'cpu':
         raise ValueError('--backend onnxruntime times the CPU only')
+    ort = import_optional('onnxruntime', 'ONNX Runtime inference')
     frames = get_task_kind(task).window_frames or args.frames
     data = random_pose_batch(model, task, args.batch_size, frames,
                              generator=generator)
     batch = model.data_preprocessor(data, False)
     inputs = batch['inputs']
+    peer = peer_for(task, model, data, device)
     with tempfile.TemporaryDirectory() as export_dir:
         export_onnx(model, task, export_dir)
         ort_model = ONNXRuntimeUPS(model, export_dir)
@@ -244,6 +254,26 @@ def benchmark_backends(model: nn.Module, task: str,
             torch=lambda: model(inputs, samples['torch'], mode='predict'),
             onnxruntime=lambda: ort_model.predict(inputs,
                                                   samples['onnxruntime']))
+        gcn = None
+        if peer is not None and 'ST-GCN' in peer['name']:
+            # RecognizerGCN's input has a clip axis; the GCN graph not.
+            clips = peer['inputs'][:, 0]
+            gcn = export_stgcn_onnx(peer['model'], clips,
+                                    osp.join(export_dir, 'stgcn.onnx'))
+        if gcn is not None:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = torch.get_num_threads()
+            options.inter_op_num_threads = 1
+            session = ort.InferenceSession(
+                gcn, sess_options=options,
+                providers=['CPUExecutionProvider'])
+            feed = dict(input_tensor=clips.cpu().numpy())
+            wrapper_scores = {}
+            runs.update(
+                peer_torch=lambda: wrapper_scores.update(torch=peer['model'](
+                    peer['inputs'], None, mode='tensor', stage='head')),
+                peer_onnxruntime=lambda: wrapper_scores.update(
+                    onnxruntime=session.run(None, feed)[0]))
         with torch.no_grad():
             times = time_alternating(runs, args.warmup, args.repeat, device)
     n = args.batch_size
@@ -254,6 +284,16 @@ def benchmark_backends(model: nn.Module, task: str,
         result[key] = speed(times[key], n)
     result['speedup'] = (result['torch']['ms_per_sample'] /
                          result['onnxruntime']['ms_per_sample'])
+    if gcn is not None:
+        result['peer'] = peer['name']
+        result['peer_speedup'] = (result['peer_torch']['ms_per_sample'] /
+                                  result['peer_onnxruntime']['ms_per_sample'])
+        result['peer_same_scores'] = bool(torch.allclose(
+            wrapper_scores['torch'],
+            torch.from_numpy(wrapper_scores['onnxruntime']), atol=1e-4))
+        result['ratio_onnxruntime'] = (
+            result['peer_onnxruntime']['ms_per_sample'] /
+            result['onnxruntime']['ms_per_sample'])
     return result
 
 
@@ -428,13 +468,23 @@ def decoding_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
 
 def backend_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     header = ['task', 'ms/sample PyTorch', 'ms/sample ONNX Runtime',
-              'ONNX Runtime speed-up', 'same tokens']
+              'ONNX Runtime speed-up', 'same tokens',
+              'ST-GCN ms/sample PyTorch', 'ST-GCN ms/sample ONNX Runtime',
+              'ST-GCN same scores', 'UPS/ST-GCN speed, ONNX Runtime']
     rows = []
     for res in results['backends'].values():
-        rows.append([
-            res['task'], f"{res['torch']['ms_per_sample']:.2f}",
-            f"{res['onnxruntime']['ms_per_sample']:.2f}",
-            f"{res['speedup']:.2f}x", 'yes' if res['same_tokens'] else 'no'])
+        row = [res['task'], f"{res['torch']['ms_per_sample']:.2f}",
+               f"{res['onnxruntime']['ms_per_sample']:.2f}",
+               f"{res['speedup']:.2f}x",
+               'yes' if res['same_tokens'] else 'no']
+        if 'peer_onnxruntime' in res:
+            row += [f"{res['peer_torch']['ms_per_sample']:.2f}",
+                    f"{res['peer_onnxruntime']['ms_per_sample']:.2f}",
+                    'yes' if res['peer_same_scores'] else 'no',
+                    f"{res['ratio_onnxruntime']:.2f}"]
+        else:
+            row += ['-'] * 4
+        rows.append(row)
     return header, rows
 
 

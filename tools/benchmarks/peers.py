@@ -170,3 +170,31 @@ def _stgcn_peer(model: nn.Module, data: dict,
 #: inputs, data samples, name, tensor-mode kwargs)`` or None.
 _PEERS = dict(pose_lifting=_tcn_peer, recognition=_stgcn_peer,
               early_prediction=_stgcn_peer)
+
+
+#: MMAction2's ONNX export of its skeleton GCNs (shipped with the package).
+GCN_EXPORT_SCRIPT = osp.join('.mim', 'tools', 'deployment',
+                             'export_onnx_gcn.py')
+
+
+def export_stgcn_onnx(net: nn.Module, inputs: Tensor,
+                      path: str) -> Optional[str]:
+    """Export an ST-GCN peer to ONNX as MMAction2 exports its GCNs: its
+    deployment script's ``GCNNet`` (backbone and head, adaptive pooling
+    replaced by plain means) traced on ``inputs`` (N, M, T, V, C), with a
+    dynamic batch axis. Returns ``path``, or None where the installed
+    MMAction2 lacks the script (a source checkout without ``.mim``)."""
+    import runpy
+
+    import mmaction
+    script = osp.join(osp.dirname(mmaction.__file__), GCN_EXPORT_SCRIPT)
+    if not osp.exists(script):
+        return None
+    wrapper = runpy.run_path(script)['GCNNet'](copy.deepcopy(net)).eval()
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (inputs, ), path, dynamo=False,
+                          input_names=['input_tensor'],
+                          output_names=['cls_score'], opset_version=17,
+                          dynamic_axes=dict(input_tensor={0: 'N'},
+                                            cls_score={0: 'N'}))
+    return path
