@@ -151,3 +151,25 @@ def test_streaming_updates(tool, tmp_path, monkeypatch):
     stream = [s for s in shapes if s[0] == 1]
     assert len(stream) == 3 and all(s[2] == 12 for s in stream)
     assert 'onnxruntime' not in results['streaming']['eap3d']
+
+
+def test_baseline_options_side_by_side(tool, monkeypatch):
+    """--baseline-options: a second UPS with those settings timed against
+    UPS on the same batch, per task; it is built with them (here: decoding
+    step by step, so its pe3d decoder runs once per token)."""
+    passes = []
+    from mmups.models.heads import SequenceHead
+    decode = SequenceHead._decode
+    monkeypatch.setattr(SequenceHead, '_decode', lambda self, x, *a, **k: (
+        passes.append(x.shape[1]), decode(self, x, *a, **k))[1])
+    results = tool['main']([
+        osp.join(ROOT, 'configs/_base_/models/ups_tiny.py'), '--batch-size',
+        '2', '--repeat', '1', '--warmup', '0', '--threads', '1', '--tasks',
+        'pe3d', '--baseline-options', 'model.parallel_decoding=False'])
+    res = results['baseline']['tasks']['pe3d']
+    assert results['baseline']['options'] == {
+        'model.parallel_decoding': False}
+    assert res['speedup'] == pytest.approx(
+        res['baseline']['ms_per_sample'] / res['ups']['ms_per_sample'])
+    # UPS decodes in one pass of 52 positions, the baseline 52 passes of 1.
+    assert passes.count(52) >= 1 and passes.count(1) >= 52

@@ -36,6 +36,7 @@ import tempfile
 from typing import Callable, List, Optional, Tuple
 
 import torch
+from mmengine.config import DictAction
 from torch import Tensor, nn
 
 import mmups  # noqa: F401  (applies the compatibility shims)
@@ -76,6 +77,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='with onnxruntime: UPS also exported to ONNX '
                         '(tools/deployment/export_onnx.py) and timed in ONNX '
                         'Runtime against PyTorch on the same batch (CPU)')
+    parser.add_argument('--baseline-options', nargs='+', action=DictAction,
+                        metavar='KEY=VALUE',
+                        help='also time UPS built with these config settings '
+                        'on top of --cfg-options (e.g. the settings of an '
+                        'earlier version) side by side with UPS, per task, '
+                        'with the same weights where the shapes agree')
     parser.add_argument('--streaming', action='store_true',
                         help='also time early-prediction updates of a '
                         'stream: one sample of --frames frames per update')
@@ -365,6 +372,35 @@ def benchmark_decoding(model: nn.Module, task: str,
     return result
 
 
+def benchmark_baseline(model: nn.Module, baseline: nn.Module, task: str,
+                       args: argparse.Namespace, device: torch.device,
+                       generator: torch.Generator) -> dict:
+    """UPS and UPS with ``--baseline-options`` (``baseline``), predicting
+    alternately on the same batch.
+
+    Returns:
+        per model (``ups``, ``baseline``) the predict speed, and
+        ``speedup`` = the baseline's latency / UPS'.
+    """
+    frames = get_task_kind(task).window_frames or args.frames
+    data = random_pose_batch(model, task, args.batch_size, frames,
+                             generator=generator)
+    batch = model.data_preprocessor(data, False)
+    inputs, samples = batch['inputs'], batch['data_samples']
+    runs = dict(
+        ups=lambda: model(inputs, copy.deepcopy(samples), mode='predict'),
+        baseline=lambda: baseline(inputs, copy.deepcopy(samples),
+                                  mode='predict'))
+    with torch.no_grad():
+        times = time_alternating(runs, args.warmup, args.repeat, device)
+    result = dict(task=task)
+    for key in runs:
+        result[key] = speed(times[key], args.batch_size)
+    result['speedup'] = (result['baseline']['ms_per_sample'] /
+                         result['ups']['ms_per_sample'])
+    return result
+
+
 #: The real-time budget of one early-prediction update: a frame rate of 25.
 STREAM_BUDGET_MS = 40.0
 
@@ -488,6 +524,16 @@ def backend_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     return header, rows
 
 
+def baseline_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
+    header = ['task', 'UPS ms/sample', 'baseline ms/sample',
+              'UPS speed-up over the baseline']
+    rows = [[res['task'], f"{res['ups']['ms_per_sample']:.2f}",
+             f"{res['baseline']['ms_per_sample']:.2f}",
+             f"{res['speedup']:.2f}x"]
+            for res in results['baseline']['tasks'].values()]
+    return header, rows
+
+
 def streaming_rows(results: dict) -> Tuple[List[str], List[List[str]]]:
     header = ['task', 'frames', 'UPS ms/update', 'UPS updates/s',
               'ONNX Runtime UPS ms/update', 'peer', 'peer ms/update',
@@ -550,6 +596,10 @@ def to_markdown(results: dict) -> str:
         parts += [markdown_table(*backend_rows(results)), '']
     if results['streaming']:
         parts += [markdown_table(*streaming_rows(results)), '']
+    if results['baseline']['tasks']:
+        parts += ['Baseline options: ' + ' '.join(
+            f'`{k}={v}`' for k, v in results['baseline']['options'].items()),
+            '', markdown_table(*baseline_rows(results)), '']
     failed = [f"{t} {m['model']}: {m['note']}"
               for t, r in results['tasks'].items()
               for m in (r['ups'], r['peer']) if m and m['gflops'] is None]
@@ -586,7 +636,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       batch_size=args.batch_size, frames=args.frames,
                       pe_frames=PE_FRAMES, repeat=args.repeat,
                       warmup=args.warmup, seed=args.seed),
-        tasks={}, decoding={}, backends={}, streaming={})
+        tasks={}, decoding={}, backends={}, streaming={},
+        baseline=dict(options=args.baseline_options, tasks={}))
     generator = torch.Generator().manual_seed(args.seed)
     for task in tasks:
         print(f'timing {task} ...', flush=True)
@@ -601,6 +652,21 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(f'timing {task} with each decoding ...', flush=True)
         results['decoding'][task] = benchmark_decoding(model, task, args,
                                                        device, generator)
+
+    if args.baseline_options:
+        baseline, _ = build_ups(
+            args.config, {**(args.cfg_options or {}),
+                          **args.baseline_options}, args.text_model,
+            args.placeholder_labels)
+        # The same weights where the options keep the shapes, so that only
+        # the computation differs.
+        baseline.load_state_dict(model.state_dict(), strict=False)
+        baseline.to(device).eval()
+        for task in tasks:
+            print(f'timing {task} against the baseline options ...',
+                  flush=True)
+            results['baseline']['tasks'][task] = benchmark_baseline(
+                model, baseline, task, args, device, generator)
 
     if args.streaming:
         for task in tasks:
@@ -645,6 +711,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print('\nUPS in PyTorch and in ONNX Runtime, the same batch '
               '(speed-up: PyTorch / ONNX Runtime latency)')
         print(text_table(*backend_rows(results)))
+    if results['baseline']['tasks']:
+        print('\nUPS against UPS with the baseline options '
+              f"{results['baseline']['options']} (speed-up: the baseline's "
+              "latency / UPS')")
+        print(text_table(*baseline_rows(results)))
     if results['streaming']:
         print('\nEarly prediction as a stream: latency of one update when a '
               'frame arrives (batch 1)')
