@@ -1,7 +1,8 @@
 """The protocol switches of the realbench action data
 (configs/realbench/_base_/realbench_data.py): eap_fair_prefix and
-test_clips keep the protocol the realbench was run with, and each, set
-once, changes the pipelines of UPS and of its ST-GCN peers alike."""
+test_clips are the realbench's protocol (fair prefix, 10 test clips), and
+each, set once, changes the pipelines of UPS and of its ST-GCN peers alike
+(off: the protocol the realbench ran with before)."""
 import copy
 import os.path as osp
 import re
@@ -46,38 +47,13 @@ def sampler(dataset) -> dict:
     return next(s for s in dataset['pipeline'] if 'clip_len' in s)
 
 
-def test_defaults_are_the_protocol_the_realbench_ran():
+def test_defaults_are_the_realbench_protocol():
     cfg = Config.fromfile(DATA)
-    assert cfg.eap_fair_prefix is False and cfg.test_clips == 1
+    assert cfg.eap_fair_prefix is True and cfg.test_clips == 10
     for name in ('penn_eap2d', 'h36m_eap3d'):
-        for ds in leaves(cfg[name].train) + leaves(cfg[name].val):
-            assert types(ds)[:3] == [cfg[name].train.pipeline[0]['type'],
-                                     'mmups.ObservationRatio',
-                                     'UniformSampleFrames']
-    for ds in [cfg[t].val for t in ('penn_ar2d', 'h36m_ar3d')] + [
-            cfg[n] for n in GCN_VAL]:
-        assert sampler(ds) == dict(type='UniformSampleFrames',
-                                   clip_len=32, num_clips=1, test_mode=True)
-
-
-def test_fair_prefix_switch(tmp_path):
-    cfg = data_config(tmp_path, eap_fair_prefix=True)
-    default = Config.fromfile(DATA)
-    for name in ('penn_eap2d', 'h36m_eap3d'):
-        normalize = default[name].train.pipeline[0]
         for ds in leaves(cfg[name].train) + leaves(cfg[name].val):
             assert ds['pipeline'][0]['type'] == 'mmups.ObservationRatio'
-            assert ds['pipeline'][1] == normalize
             assert sampler(ds)['type'] == 'mmups.UniformSampleFramesNoLoop'
-    # Recognition and the peers' data are not early prediction.
-    for name in ('penn_ar2d', 'h36m_ar3d'):
-        assert cfg[name] == default[name]
-    for name in GCN_VAL:
-        assert cfg[name] == default[name]
-
-
-def test_test_clips_switch_sets_ups_and_stgcn(tmp_path):
-    cfg = data_config(tmp_path, test_clips=10)
     vals = [ds for t in ACTION_TASKS for ds in leaves(cfg[t].val)]
     vals += [cfg[n] for n in GCN_VAL]
     assert len(vals) == 2 + 2 * 10 + 2
@@ -86,6 +62,34 @@ def test_test_clips_switch_sets_ups_and_stgcn(tmp_path):
     for t in ACTION_TASKS:  # training samples one clip
         for ds in leaves(cfg[t].train):
             assert 'num_clips' not in sampler(ds)
+
+
+def test_fair_prefix_switch(tmp_path):
+    """Off: normalise the whole clip, then cut, then MMAction2's (looping)
+    sampler, for early prediction only."""
+    cfg = data_config(tmp_path, eap_fair_prefix=False)
+    default = Config.fromfile(DATA)
+    for name in ('penn_eap2d', 'h36m_eap3d'):
+        normalize = default[name].train.pipeline[1]
+        for ds in leaves(cfg[name].train) + leaves(cfg[name].val):
+            assert ds['pipeline'][0] == normalize
+            assert ds['pipeline'][1]['type'] == 'mmups.ObservationRatio'
+            assert sampler(ds)['type'] == 'UniformSampleFrames'
+    # Recognition and the peers' data are not early prediction.
+    for name in ('penn_ar2d', 'h36m_ar3d'):
+        assert cfg[name] == default[name]
+    for name in GCN_VAL:
+        assert cfg[name] == default[name]
+
+
+def test_test_clips_switch_sets_ups_and_stgcn(tmp_path):
+    cfg = data_config(tmp_path, test_clips=1)
+    for ds in [cfg[t].val for t in ('penn_ar2d', 'h36m_ar3d')] + [
+            cfg[n] for n in GCN_VAL]:
+        assert sampler(ds) == dict(type='UniformSampleFrames',
+                                   clip_len=32, num_clips=1, test_mode=True)
+    vals = [ds for t in ACTION_TASKS for ds in leaves(cfg[t].val)]
+    assert all(sampler(ds)['num_clips'] == 1 for ds in vals)
 
 
 @pytest.mark.parametrize('task, layout, shape', [
