@@ -5,7 +5,7 @@ the model's loss (forward and backward) and prediction."""
 import glob
 import os.path as osp
 import pickle
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import pytest
@@ -180,8 +180,10 @@ def test_h36m_normalisation_is_upright_and_centred(quick_root, load_cfg):
     assert np.median(tilt) < 15 and np.percentile(tilt, 90) < 45
 
 
-def _through_model(model, samples: List[dict]) -> None:
-    """Loss, backward and prediction of a few samples."""
+def _through_model(model, samples: List[dict],
+                   val_samples: Optional[List[dict]] = None) -> None:
+    """Loss and backward of a few samples, and prediction of them (or of
+    ``val_samples``, whose action clips may hold several test clips)."""
     model.train()
     data = model.data_preprocessor(pseudo_collate(samples), True)
     losses = model(**data, mode='loss')
@@ -192,9 +194,10 @@ def _through_model(model, samples: List[dict]) -> None:
                for p in model.parameters())
     model.zero_grad()
     model.eval()
+    val_samples = val_samples or samples
     with torch.no_grad():
-        outputs = model.val_step(pseudo_collate(samples))
-    assert len(outputs) == len(samples)
+        outputs = model.val_step(pseudo_collate(val_samples))
+    assert len(outputs) == len(val_samples)
 
 
 @pytest.mark.parametrize('path', ALL, ids=IDS)
@@ -207,8 +210,9 @@ def test_data_through_the_model(path, quick_root, load_cfg):
     if cfg.model.type == 'UPS':
         for task in cfg.train_dataloader.batch_sampler.task_order:
             assert len(val.datasets[task]) > 0
-            for subset in (train.datasets[task], val.datasets[task]):
-                _through_model(model, [subset[0], subset[len(subset) - 1]])
+            ends = [[subset[0], subset[len(subset) - 1]]
+                    for subset in (train.datasets[task], val.datasets[task])]
+            _through_model(model, *ends)
     else:
         assert len(train) > 0 and len(val) > 0
         _through_model(model, [train[0], train[1], train[2]])

@@ -61,8 +61,11 @@ def test_every_task_into_its_own_directory(load_script, tmp_path, capsys,
         with open(tmp_path / 'onnx' / task / 'manifest.json') as f:
             assert json.load(f) == manifest
         assert manifest['task'] == task and manifest['opset'] == 18
+    # Encoder, decoder init and step per task, and the one-pass decoder
+    # of the pose task.
     assert capsys.readouterr().out.count('checked by onnx.checker') == \
-        3 * len(model.tasks)
+        3 * len(model.tasks) + 1
+    assert 'decoder_sequence' in manifests['pe3d']['graphs']
     with pytest.raises(ValueError, match="Unknown task 'pose'"):
         tool.main([TINY, checkpoint, '--task', 'pose', '--out',
                    str(tmp_path / 'pose')])
