@@ -702,24 +702,26 @@ def main(argv: Optional[List[str]] = None) -> dict:
         for m in (res['ups'], res['peer']):
             if m and m['gflops'] is None:
                 print(f'  {task} {m["model"]}: {m["note"]}')
-    if results['decoding']:
-        print('\nUPS decoding: in one pass where the inputs are known '
-              '(parallel), step by step with and without the key/value '
-              'cache (speed-up: cached latency / the setting\'s)')
-        print(text_table(*decoding_rows(results)))
-    if results['backends']:
-        print('\nUPS in PyTorch and in ONNX Runtime, the same batch '
-              '(speed-up: PyTorch / ONNX Runtime latency)')
-        print(text_table(*backend_rows(results)))
-    if results['baseline']['tasks']:
-        print('\nUPS against UPS with the baseline options '
-              f"{results['baseline']['options']} (speed-up: the baseline's "
-              "latency / UPS')")
-        print(text_table(*baseline_rows(results)))
-    if results['streaming']:
-        print('\nEarly prediction as a stream: latency of one update when a '
-              'frame arrives (batch 1)')
-        print(text_table(*streaming_rows(results)))
+    baseline_title = ('UPS against UPS with the baseline options '
+                      f"{results['baseline']['options']} (speed-up: the "
+                      "baseline's latency / UPS')")
+    sections = (
+        (results['decoding'],
+         'UPS decoding: in one pass where the inputs are known (parallel), '
+         'step by step with and without the key/value cache (speed-up: '
+         "cached latency / the setting's)", decoding_rows),
+        (results['backends'],
+         'UPS in PyTorch and in ONNX Runtime, the same batch (speed-up: '
+         'PyTorch / ONNX Runtime latency)', backend_rows),
+        (results['baseline']['tasks'], baseline_title, baseline_rows),
+        (results['streaming'],
+         'Early prediction as a stream: latency of one update when a frame '
+         'arrives (batch 1)', streaming_rows),
+    )
+    for measured, title, rows in sections:
+        if measured:
+            print('\n' + title)
+            print(text_table(*rows(results)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
