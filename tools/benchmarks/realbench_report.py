@@ -435,13 +435,17 @@ def write_plots(results: dict, out_dir: str, work_root: str
     # (RouteHistoryHook in its config).
     history = None if ups is None else osp.join(
         osp.dirname(ups['checkpoint']), 'route_history.json')
+    path = osp.join(out_dir, 'realbench_route_history.png')
+    title = ('UPS: probability of drawing each encoder block over '
+             'training (shade: selected block)')
     if history is not None and osp.exists(history):
         from mmups.visualization import draw_route_history
-        path = osp.join(out_dir, 'realbench_route_history.png')
         draw_route_history(history, path,
                            title='UPS routes over training (realbench)')
-        plots['UPS: probability of drawing each encoder block over '
-              'training (shade: selected block)'] = path
+        plots[title] = path
+    elif ups is not None and osp.exists(path):
+        # As the routes figure: drawn in an earlier sitting, it stays.
+        plots[title] = path
     return plots
 
 

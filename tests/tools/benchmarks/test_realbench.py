@@ -427,7 +427,8 @@ def test_fp3d_section_beside_the_five_task_ups():
 
 def test_route_history_figure_of_the_joint_run(tmp_path):
     """The joint run's route_history.json, beside its checkpoint, becomes a
-    figure (the checkpoint itself may be gone)."""
+    figure (the checkpoint itself may be gone); once the work dir is gone
+    too, the figure drawn before stays listed until it is deleted."""
     from realbench_report import write_plots
     work = tmp_path / 'work' / 'ups'
     work.mkdir(parents=True)
@@ -442,5 +443,8 @@ def test_route_history_figure_of_the_joint_run(tmp_path):
     path = str(tmp_path / 'images' / 'realbench_route_history.png')
     assert list(plots.values()) == [path] and osp.isfile(path)
     os.remove(work / 'route_history.json')
+    assert list(write_plots(results, str(tmp_path / 'images'),
+                            str(tmp_path / 'work')).values()) == [path]
+    os.remove(path)
     assert write_plots(results, str(tmp_path / 'images'),
                        str(tmp_path / 'work')) == {}
